@@ -1,0 +1,121 @@
+package dev.mmlab.api;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Discovery of {@link LockingStrategy} providers, as SLF4J 2 finds its providers: each provider that fails to
+ * load is reported and skipped, the others still load; two providers with one name are an error naming both
+ * classes; the system property {@value #PROPERTY} picks one strategy by spec.
+ */
+public final class Strategies {
+    /** System property selecting one strategy ({@code -Dmmlab.strategy=rwsem:faultRetry=false}). */
+    public static final String PROPERTY = "mmlab.strategy";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Strategies.class);
+
+    private final Map<String, LockingStrategy> byName;
+
+    private Strategies(Map<String, LockingStrategy> byName) {
+        this.byName = Collections.unmodifiableMap(byName);
+    }
+
+    /** Every strategy visible to {@code loader}, sorted by name. */
+    public static Strategies discover(ClassLoader loader) {
+        return of(load(ServiceLoader.load(LockingStrategy.class, loader).iterator()));
+    }
+
+    /** Every strategy on the class path of this class. */
+    public static Strategies discover() {
+        return discover(Strategies.class.getClassLoader());
+    }
+
+    /** The given strategies, checked for duplicate names. */
+    public static Strategies of(List<LockingStrategy> strategies) {
+        Map<String, LockingStrategy> byName = new TreeMap<>();
+        for (LockingStrategy s : strategies) {
+            LockingStrategy other = byName.putIfAbsent(s.name(), s);
+            if (other != null) {
+                throw new IllegalStateException("two strategies are named '" + s.name() + "': "
+                        + other.getClass().getName() + " and " + s.getClass().getName()
+                        + "; rename one or remove it from the class path");
+            }
+        }
+        return new Strategies(byName);
+    }
+
+    static List<LockingStrategy> load(Iterator<LockingStrategy> it) {
+        List<LockingStrategy> found = new ArrayList<>();
+        while (true) {
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                found.add(it.next());
+            } catch (ServiceConfigurationError e) {
+                LOG.error("A LockingStrategy provider failed to load and is skipped: {}", e.getMessage(), e);
+            }
+        }
+        return found;
+    }
+
+    public List<LockingStrategy> all() {
+        return List.copyOf(byName.values());
+    }
+
+    public List<String> names() {
+        return List.copyOf(byName.keySet());
+    }
+
+    /**
+     * The strategy named {@code name}.
+     *
+     * @throws IllegalArgumentException naming the strategies that exist
+     */
+    public LockingStrategy get(String name) {
+        LockingStrategy s = byName.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("no strategy named '" + name + "'; found: " + String.join(", ", names()));
+        }
+        return s;
+    }
+
+    /** The strategy of {@code spec} with its validated configuration. */
+    public Selected select(StrategySpec spec) {
+        LockingStrategy strategy = get(spec.name());
+        return new Selected(strategy, StrategyConfig.of(strategy.name(), strategy.options(), spec.options()), spec);
+    }
+
+    /** Parses and selects {@code spec}. */
+    public Selected select(String spec) {
+        return select(StrategySpec.parse(spec));
+    }
+
+    /** The strategy the system property {@value #PROPERTY} names, or {@code fallback} when it is unset. */
+    public Selected selectFromProperty(String fallback) {
+        return select(System.getProperty(PROPERTY, fallback));
+    }
+
+    /** A strategy with its configuration: everything needed to create address spaces. */
+    public record Selected(LockingStrategy strategy, StrategyConfig config, StrategySpec spec) {
+        public String label() {
+            return spec.toString();
+        }
+    }
+
+    /** Names with descriptions, for listings. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        byName.forEach((n, s) -> out.put(n, s.description()));
+        return out;
+    }
+}

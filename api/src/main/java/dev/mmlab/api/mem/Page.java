@@ -1,0 +1,99 @@
+package dev.mmlab.api.mem;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A physical page: one content word (so a lost write is detectable), a reference count, and where it came
+ * from. References are held by page-table entries, by a file's page cache, by get_user_pages pins and,
+ * briefly, by a fault that prepared the page but has not committed it yet. The page returns to its
+ * allocator when the count reaches zero.
+ *
+ * <p>{@link #ZERO} is the shared zero page: never counted, never freed, never written.
+ */
+public final class Page {
+    public enum Kind { ANON, FILE, ZERO, DEVICE }
+
+    public static final Page ZERO = new Page(null, Kind.ZERO, null, 0, 0);
+
+    private final PageAllocator allocator;
+    private final Kind kind;
+    private final BackingFile file;
+    private final long index;
+    private final AtomicInteger refcount = new AtomicInteger(1);
+    private volatile long content;
+    private volatile boolean dirty;
+
+    Page(PageAllocator allocator, Kind kind, BackingFile file, long index, long content) {
+        this.allocator = allocator;
+        this.kind = kind;
+        this.file = file;
+        this.index = index;
+        this.content = content;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The file whose page cache holds this page, or null. */
+    public BackingFile file() {
+        return file;
+    }
+
+    /** Page index in {@link #file()}. */
+    public long index() {
+        return index;
+    }
+
+    public long content() {
+        return content;
+    }
+
+    /** Store the content word. Callers hold the PTL of a PTE mapping this page writable, or own the page. */
+    public void setContent(long value) {
+        if (kind == Kind.ZERO) {
+            throw new IllegalStateException("write to the zero page");
+        }
+        content = value;
+        dirty = true;
+    }
+
+    public boolean isDirty() {
+        return dirty;
+    }
+
+    public int refcount() {
+        return kind == Kind.ZERO ? Integer.MAX_VALUE : refcount.get();
+    }
+
+    /** {@code get_page}: take a reference. The caller must already hold one (or the page cache's lock). */
+    public Page get() {
+        if (kind != Kind.ZERO) {
+            int before = refcount.getAndIncrement();
+            if (before <= 0) {
+                throw new IllegalStateException("get on a freed page " + this);
+            }
+        }
+        return this;
+    }
+
+    /** {@code put_page}: drop a reference; the last one frees the page. */
+    public void put() {
+        if (kind == Kind.ZERO) {
+            return;
+        }
+        int after = refcount.decrementAndGet();
+        if (after == 0) {
+            allocator.free(this);
+        } else if (after < 0) {
+            throw new IllegalStateException("put on a freed page " + this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return kind == Kind.ZERO ? "Page[zero]"
+                : "Page[" + kind + (file != null ? " " + file.path() + "#" + index : "") + " ref=" + refcount.get()
+                        + "]";
+    }
+}

@@ -1,0 +1,113 @@
+package dev.mmlab.api.mem;
+
+import java.util.Collections;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Hands out pages, optionally up to a limit (then allocation fails: the fault returns OOM) and optionally
+ * stalling in "direct reclaim" with a given probability and latency (a sleeping wait, as a real
+ * allocation that must write back pages would). Thread-safe; may sleep; never takes a lock of an mm.
+ *
+ * <p>Every live page is tracked so the invariant checker can find leaks.
+ */
+public final class PageAllocator {
+    private final long limitPages;
+    private final double stallProbability;
+    private final LatencyModel stallLatency;
+    private final Set<Page> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong allocated = new AtomicLong();
+    private final AtomicLong freed = new AtomicLong();
+    private final AtomicLong stalls = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final ThreadLocal<SplittableRandom> random;
+
+    /** An allocator without limit or stalls. */
+    public PageAllocator() {
+        this(0, 0, LatencyModel.none(), 1);
+    }
+
+    /**
+     * @param limitPages most pages live at once, 0 for no limit
+     * @param stallProbability chance that one allocation stalls in reclaim
+     * @param stallLatency how long such a stall sleeps
+     */
+    public PageAllocator(long limitPages, double stallProbability, LatencyModel stallLatency, long seed) {
+        if (limitPages < 0 || stallProbability < 0 || stallProbability > 1) {
+            throw new IllegalArgumentException("limitPages >= 0 and 0 <= stallProbability <= 1 required");
+        }
+        this.limitPages = limitPages;
+        this.stallProbability = stallProbability;
+        this.stallLatency = stallLatency;
+        SplittableRandom root = new SplittableRandom(seed);
+        this.random = ThreadLocal.withInitial(() -> {
+            synchronized (root) {
+                return root.split();
+            }
+        });
+    }
+
+    /** A new anonymous page holding {@code content}, with one reference for the caller; null when out of memory. May sleep. */
+    public Page allocateAnon(long content) {
+        return allocate(Page.Kind.ANON, null, 0, content);
+    }
+
+    /** A new page for {@code file}'s cache at {@code index}; null when out of memory. May sleep. */
+    public Page allocateFile(BackingFile file, long index, long content) {
+        return allocate(Page.Kind.FILE, file, index, content);
+    }
+
+    /** A page a driver hands out (PFN-map style); null when out of memory. */
+    public Page allocateDevice(long content) {
+        return allocate(Page.Kind.DEVICE, null, 0, content);
+    }
+
+    private Page allocate(Page.Kind kind, BackingFile file, long index, long content) {
+        if (stallProbability > 0 && random.get().nextDouble() < stallProbability) {
+            stalls.incrementAndGet();
+            stallLatency.sleep(random.get());
+        }
+        if (limitPages > 0 && live.size() >= limitPages) {
+            failures.incrementAndGet();
+            return null;
+        }
+        Page page = new Page(this, kind, file, index, content);
+        live.add(page);
+        allocated.incrementAndGet();
+        return page;
+    }
+
+    void free(Page page) {
+        if (!live.remove(page)) {
+            throw new IllegalStateException("double free of " + page);
+        }
+        freed.incrementAndGet();
+    }
+
+    /** Pages allocated and not yet freed (a snapshot view). */
+    public Set<Page> livePages() {
+        return Collections.unmodifiableSet(live);
+    }
+
+    public long allocatedCount() {
+        return allocated.get();
+    }
+
+    public long freedCount() {
+        return freed.get();
+    }
+
+    public long stallCount() {
+        return stalls.get();
+    }
+
+    public long failureCount() {
+        return failures.get();
+    }
+
+    public long limitPages() {
+        return limitPages;
+    }
+}

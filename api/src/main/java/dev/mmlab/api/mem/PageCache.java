@@ -1,0 +1,166 @@
+package dev.mmlab.api.mem;
+
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One file's page cache. An entry is either an up-to-date {@link Page} (the cache holds one reference) or
+ * a read in flight; concurrent misses on one index wait for the same read, as on a locked page. Eviction
+ * writes a dirty page's content back to the file's "disk" first, so nothing is lost. Thread-safe: each
+ * index is changed atomically through {@link ConcurrentHashMap#compute}; no mm lock is taken.
+ */
+public final class PageCache {
+    private final BackingFile file;
+    private final PageAllocator allocator;
+    private final ConcurrentHashMap<Long, Object> entries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Long> disk = new ConcurrentHashMap<>();
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+
+    PageCache(BackingFile file, PageAllocator allocator) {
+        this.file = file;
+        this.allocator = allocator;
+    }
+
+    /** {@code find_get_page}: the cached page with a reference for the caller, or null. Never blocks. */
+    public Page find(long index) {
+        Page[] found = new Page[1];
+        entries.computeIfPresent(index, (k, v) -> {
+            if (v instanceof Page) {
+                found[0] = ((Page) v).get();
+            }
+            return v;
+        });
+        if (found[0] != null) {
+            hits.incrementAndGet();
+        }
+        return found[0];
+    }
+
+    /**
+     * The page at {@code index} with a reference for the caller, reading it from the device on a miss. Sleeps
+     * for the device latency (or for another thread's read of the same page).
+     *
+     * @throws ErrnoException EIO when the device fails the read, ENOMEM when no page can be allocated
+     */
+    public Page read(long index) {
+        while (true) {
+            Page page = find(index);
+            if (page != null) {
+                return page;
+            }
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            Object existing = entries.putIfAbsent(index, mine);
+            if (existing == null) {
+                misses.incrementAndGet();
+                fill(index, mine);
+            } else if (existing instanceof CompletableFuture) {
+                waitFor((CompletableFuture<?>) existing);
+            }
+        }
+    }
+
+    private void fill(long index, CompletableFuture<Void> pending) {
+        try {
+            if (file.device() != null && !file.device().readPage()) {
+                throw ErrnoException.of(Errno.EIO, "I/O error reading page %d of %s from %s", index, file.path(),
+                        file.device().name());
+            }
+            Page page = allocator.allocateFile(file, index, disk.getOrDefault(index, file.initialContent(index)));
+            if (page == null) {
+                throw ErrnoException.of(Errno.ENOMEM, "no memory for page %d of %s", index, file.path());
+            }
+            entries.put(index, page);
+            pending.complete(null);
+        } catch (RuntimeException e) {
+            entries.remove(index, pending);
+            pending.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private static void waitFor(CompletableFuture<?> pending) {
+        try {
+            pending.join();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof ErrnoException) {
+                ErrnoException err = (ErrnoException) cause;
+                throw new ErrnoException(err.errno(), err.getMessage().substring(err.errno().name().length() + 2), err);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether page {@code index} is cached and up to date (no I/O would be needed). */
+    public boolean isCached(long index) {
+        return entries.get(index) instanceof Page;
+    }
+
+    /**
+     * Drops every cached page nobody maps (refcount 1: only the cache), writing dirty ones back first.
+     * Shmem pages are never dropped: the cache is their only copy. Returns how many were dropped.
+     */
+    public int evictUnmapped() {
+        if (file.isShmem()) {
+            return 0;
+        }
+        int[] dropped = new int[1];
+        for (Long index : new ArrayList<>(entries.keySet())) {
+            entries.computeIfPresent(index, (k, v) -> {
+                if (v instanceof Page && ((Page) v).refcount() == 1) {
+                    Page page = (Page) v;
+                    if (page.isDirty()) {
+                        disk.put(k, page.content());
+                    }
+                    page.put();
+                    dropped[0]++;
+                    return null;
+                }
+                return v;
+            });
+        }
+        return dropped[0];
+    }
+
+    /** Drops every page regardless of mappers' references (the file is going away); for teardown. */
+    public void clear() {
+        for (Long index : new ArrayList<>(entries.keySet())) {
+            entries.computeIfPresent(index, (k, v) -> {
+                if (v instanceof Page) {
+                    ((Page) v).put();
+                    return null;
+                }
+                return v;
+            });
+        }
+    }
+
+    /** Cached pages (a snapshot), for the invariant checker. */
+    public List<Page> pages() {
+        List<Page> pages = new ArrayList<>();
+        for (Object v : entries.values()) {
+            if (v instanceof Page) {
+                pages.add((Page) v);
+            }
+        }
+        return pages;
+    }
+
+    public BackingFile file() {
+        return file;
+    }
+
+    public long hitCount() {
+        return hits.get();
+    }
+
+    public long missCount() {
+        return misses.get();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.mmlab.api.pgtable;
+
+import dev.mmlab.api.Linux;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Four levels of 512 entries (PGD, PUD, PMD, PTE) for a 48-bit space of 4 KiB pages. Upper levels are
+ * allocated lock-free by CAS (racing allocators agree on one table) and never freed; PTE tables carry their
+ * own lock ({@link PteTable#ptl()}) and are freed by {@link #freeTableIfEmpty} when munmap leaves them
+ * unused. Walks never block.
+ */
+public final class PageTables {
+    private static final int BITS = 9;
+    private static final int MASK = (1 << BITS) - 1;
+    private static final int PMD_SHIFT = Linux.PAGE_SHIFT + BITS;
+    private static final int PUD_SHIFT = PMD_SHIFT + BITS;
+    private static final int PGD_SHIFT = PUD_SHIFT + BITS;
+
+    private final AtomicReferenceArray<Object> pgd = new AtomicReferenceArray<>(PteTable.ENTRIES);
+
+    /** The PTE table covering {@code addr}, or null if none was allocated. */
+    public PteTable lookup(long addr) {
+        @SuppressWarnings("unchecked")
+        AtomicReferenceArray<Object> pud = (AtomicReferenceArray<Object>) pgd.get(index(addr, PGD_SHIFT));
+        if (pud == null) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        AtomicReferenceArray<Object> pmd = (AtomicReferenceArray<Object>) pud.get(index(addr, PUD_SHIFT));
+        if (pmd == null) {
+            return null;
+        }
+        return (PteTable) pmd.get(index(addr, PMD_SHIFT));
+    }
+
+    /** The PTE table covering {@code addr}, allocating missing levels. The result may be detached by a racing free: lock it and check. */
+    public PteTable allocate(long addr) {
+        AtomicReferenceArray<Object> pud = level(pgd, index(addr, PGD_SHIFT));
+        AtomicReferenceArray<Object> pmd = level(pud, index(addr, PUD_SHIFT));
+        int i = index(addr, PMD_SHIFT);
+        PteTable table = (PteTable) pmd.get(i);
+        if (table == null) {
+            PteTable fresh = new PteTable(addr & ~(Linux.PMD_SIZE - 1));
+            table = pmd.compareAndExchange(i, null, fresh) == null ? fresh : (PteTable) pmd.get(i);
+            if (table == null) {
+                return allocate(addr);
+            }
+        }
+        return table;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static AtomicReferenceArray<Object> level(AtomicReferenceArray<Object> parent, int i) {
+        Object next = parent.get(i);
+        if (next == null) {
+            AtomicReferenceArray<Object> fresh = new AtomicReferenceArray<>(PteTable.ENTRIES);
+            Object witness = parent.compareAndExchange(i, null, fresh);
+            next = witness == null ? fresh : witness;
+        }
+        return (AtomicReferenceArray<Object>) next;
+    }
+
+    /** The PTE tables that exist for {@code [start, end)}, in address order. */
+    public List<PteTable> tables(long start, long end) {
+        List<PteTable> out = new ArrayList<>();
+        for (long a = start & ~(Linux.PMD_SIZE - 1); a < end && a >= 0; a += Linux.PMD_SIZE) {
+            PteTable t = lookup(a);
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /** Every PTE table, in address order. Sparse: walks only allocated upper levels. */
+    public List<PteTable> allTables() {
+        List<PteTable> out = new ArrayList<>();
+        for (int g = 0; g < PteTable.ENTRIES; g++) {
+            @SuppressWarnings("unchecked")
+            AtomicReferenceArray<Object> pud = (AtomicReferenceArray<Object>) pgd.get(g);
+            if (pud == null) {
+                continue;
+            }
+            for (int u = 0; u < PteTable.ENTRIES; u++) {
+                @SuppressWarnings("unchecked")
+                AtomicReferenceArray<Object> pmd = (AtomicReferenceArray<Object>) pud.get(u);
+                if (pmd == null) {
+                    continue;
+                }
+                for (int m = 0; m < PteTable.ENTRIES; m++) {
+                    Object t = pmd.get(m);
+                    if (t != null) {
+                        out.add((PteTable) t);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code free_pgtables}: free {@code table} if it maps nothing. Caller guarantees no VMA overlaps the
+     * table's span (so no fault can populate it again except through a stale walk, which the detached flag
+     * catches). Returns whether it was freed.
+     */
+    public boolean freeTableIfEmpty(PteTable table) {
+        table.ptl().lock();
+        try {
+            if (table.isDetached() || table.present() != 0) {
+                return false;
+            }
+            table.markDetached();
+        } finally {
+            table.ptl().unlock();
+        }
+        long addr = table.base();
+        @SuppressWarnings("unchecked")
+        AtomicReferenceArray<Object> pud = (AtomicReferenceArray<Object>) pgd.get(index(addr, PGD_SHIFT));
+        @SuppressWarnings("unchecked")
+        AtomicReferenceArray<Object> pmd = (AtomicReferenceArray<Object>) pud.get(index(addr, PUD_SHIFT));
+        pmd.compareAndSet(index(addr, PMD_SHIFT), table, null);
+        return true;
+    }
+
+    private static int index(long addr, int shift) {
+        return (int) ((addr >>> shift) & MASK);
+    }
+}

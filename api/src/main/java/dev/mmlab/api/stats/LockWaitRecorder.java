@@ -1,0 +1,162 @@
+package dev.mmlab.api.stats;
+
+import dev.mmlab.api.LockIntent;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Records every wait on any lock of one address space. A strategy calls {@link #begin} when a thread is about
+ * to block (with the blockers it can see) and {@link Pending#end} when it got the lock. Only waits cost
+ * anything: an uncontended acquisition records nothing. Thread-safe.
+ *
+ * <p>Aggregates: totals, false conflicts, and totals grouped by cause (waiter operation, blocker operation,
+ * false or true conflict); the blocker operation of a wait is that of its first blocker whose footprint
+ * overlaps the waiter's, else of its first blocker. The last {@value #RECENT} waits are kept for tests.
+ */
+public final class LockWaitRecorder {
+    static final int RECENT = 1024;
+
+    private final LongAdder count = new LongAdder();
+    private final LongAdder falseCount = new LongAdder();
+    private final LongAdder waitNanos = new LongAdder();
+    private final LongAdder falseWaitNanos = new LongAdder();
+    private final ConcurrentHashMap<Cause, long[]> byCause = new ConcurrentHashMap<>();
+    private final Deque<LockWait> recent = new ArrayDeque<>();
+    private final List<Consumer<LockWait>> listeners = new CopyOnWriteArrayList<>();
+
+    /** A wait that has begun. */
+    public final class Pending {
+        private final LockIntent waiter;
+        private final List<LockIntent> blockers;
+        private final String lockName;
+        private final long startNanos = System.nanoTime();
+
+        private Pending(LockIntent waiter, List<LockIntent> blockers, String lockName) {
+            this.waiter = waiter;
+            this.blockers = List.copyOf(blockers);
+            this.lockName = lockName;
+        }
+
+        /** The waiter got the lock (or gave up): record the wait. */
+        public void end() {
+            record(new LockWait(waiter, blockers, lockName, System.nanoTime() - startNanos,
+                    LockWait.isFalseConflict(waiter, blockers)));
+        }
+    }
+
+    /** Grouping key of {@link #byCause()}. */
+    public record Cause(String waiterOp, String blockerOp, boolean falseConflict) {}
+
+    /** Totals of one cause. */
+    public record CauseTotal(long count, long waitNanos) {}
+
+    /** Start timing a wait of {@code waiter} behind {@code blockers} on the lock called {@code lockName}. */
+    public Pending begin(LockIntent waiter, List<LockIntent> blockers, String lockName) {
+        return new Pending(waiter, blockers, lockName);
+    }
+
+    /** Record a finished wait. */
+    public void record(LockWait wait) {
+        count.increment();
+        waitNanos.add(wait.waitNanos());
+        if (wait.falseConflict()) {
+            falseCount.increment();
+            falseWaitNanos.add(wait.waitNanos());
+        }
+        Cause cause = new Cause(label(wait.waiter()), blockerLabel(wait), wait.falseConflict());
+        long[] totals = byCause.computeIfAbsent(cause, k -> new long[2]);
+        synchronized (totals) {
+            totals[0]++;
+            totals[1] += wait.waitNanos();
+        }
+        synchronized (recent) {
+            if (recent.size() == RECENT) {
+                recent.removeFirst();
+            }
+            recent.addLast(wait);
+        }
+        for (Consumer<LockWait> l : listeners) {
+            l.accept(wait);
+        }
+    }
+
+    private static String label(LockIntent intent) {
+        return intent.actor() == null ? intent.op().label() : intent.actor() + "/" + intent.op().label();
+    }
+
+    private static String blockerLabel(LockWait wait) {
+        if (wait.blockers().isEmpty()) {
+            return "unknown";
+        }
+        for (LockIntent b : wait.blockers()) {
+            if (b.footprintOverlaps(wait.waiter())) {
+                return label(b);
+            }
+        }
+        return label(wait.blockers().get(0));
+    }
+
+    /** Also deliver every future wait to {@code listener} (on the waiting thread). */
+    public void addListener(Consumer<LockWait> listener) {
+        listeners.add(listener);
+    }
+
+    public long count() {
+        return count.sum();
+    }
+
+    public long falseConflicts() {
+        return falseCount.sum();
+    }
+
+    public long waitNanos() {
+        return waitNanos.sum();
+    }
+
+    public long falseConflictWaitNanos() {
+        return falseWaitNanos.sum();
+    }
+
+    /** Totals per cause, sorted by waiter, blocker, kind. */
+    public Map<Cause, CauseTotal> byCause() {
+        Map<Cause, CauseTotal> out = new TreeMap<>((a, b) -> {
+            int c = a.waiterOp().compareTo(b.waiterOp());
+            if (c == 0) {
+                c = a.blockerOp().compareTo(b.blockerOp());
+            }
+            return c != 0 ? c : Boolean.compare(a.falseConflict(), b.falseConflict());
+        });
+        byCause.forEach((k, v) -> {
+            synchronized (v) {
+                out.put(k, new CauseTotal(v[0], v[1]));
+            }
+        });
+        return out;
+    }
+
+    /** The most recent waits, oldest first. */
+    public List<LockWait> recent() {
+        synchronized (recent) {
+            return new ArrayList<>(recent);
+        }
+    }
+
+    public void reset() {
+        count.reset();
+        falseCount.reset();
+        waitNanos.reset();
+        falseWaitNanos.reset();
+        byCause.clear();
+        synchronized (recent) {
+            recent.clear();
+        }
+    }
+}

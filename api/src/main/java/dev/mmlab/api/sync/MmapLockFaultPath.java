@@ -1,0 +1,116 @@
+package dev.mmlab.api.sync;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.FaultAttempt;
+import dev.mmlab.api.FaultCore;
+import dev.mmlab.api.FaultHandler;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.Linux;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.OpKind;
+import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.stats.Counters;
+
+/**
+ * The classic fault path: take the mmap read lock, find the VMA, fault, release. With {@code faultRetry} a
+ * fault that must wait for I/O drops the lock first and starts over ({@code VM_FAULT_RETRY}, 2010); a fault
+ * whose driver declares it needs the write lock retries under the write lock. The baseline strategy's fault
+ * handler, and the fallback of strategies whose fast path failed.
+ */
+public final class MmapLockFaultPath implements FaultHandler {
+    private final RwsemMmLock lock;
+    private final VmaTree tree;
+    private final Counters counters;
+    private final String prefix;
+    private final boolean faultRetry;
+
+    /**
+     * @param prefix counter prefix, e.g. {@code rwsem}: counts {@code PREFIX.fault_retry_io} and
+     *        {@code PREFIX.fault_write_lock}
+     */
+    public MmapLockFaultPath(RwsemMmLock lock, VmaTree tree, Counters counters, String prefix, boolean faultRetry) {
+        this.lock = lock;
+        this.tree = tree;
+        this.counters = counters;
+        this.prefix = prefix;
+        this.faultRetry = faultRetry;
+    }
+
+    @Override
+    public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
+        long page = addr & Linux.PAGE_MASK;
+        LockIntent intent = LockIntent.coarse(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
+        boolean write = false;
+        while (true) {
+            LockIntent current = write ? intent.withMode(LockIntent.Mode.WRITE) : intent;
+            if (write) {
+                lock.writeLockUninterruptibly(current);
+            } else {
+                lock.readLockUninterruptibly(current);
+            }
+            Attempt attempt = new Attempt(current, write);
+            FaultOutcome outcome;
+            try {
+                outcome = core.fault(attempt, tree.find(page), page, access);
+            } finally {
+                if (!attempt.dropped) {
+                    lock.unlock(current, write);
+                }
+            }
+            if (outcome != FaultOutcome.RETRY) {
+                return outcome;
+            }
+            if (attempt.dropped) {
+                counters.increment(prefix + ".fault_retry_io");
+            } else if (!write) {
+                counters.increment(prefix + ".fault_write_lock");
+                write = true;
+            } else {
+                throw new IllegalStateException("fault retried under the mmap write lock at " + Linux.hex(page));
+            }
+        }
+    }
+
+    private final class Attempt implements FaultAttempt {
+        private final LockIntent intent;
+        private final boolean write;
+        boolean dropped;
+
+        Attempt(LockIntent intent, boolean write) {
+            this.intent = intent;
+            this.write = write;
+        }
+
+        @Override
+        public LockIntent intent() {
+            return intent;
+        }
+
+        @Override
+        public boolean holds(LockNeed need) {
+            return need != LockNeed.COARSE_WRITE || write;
+        }
+
+        @Override
+        public boolean mayPrepareAnon() {
+            return true;
+        }
+
+        @Override
+        public boolean dropForIo() {
+            if (!faultRetry) {
+                return false;
+            }
+            lock.unlock(intent, write);
+            dropped = true;
+            return true;
+        }
+
+        @Override
+        public boolean validate(PteTable table) {
+            return true;
+        }
+    }
+}
