@@ -1,0 +1,166 @@
+package dev.mmlab.pervma.lock;
+
+import java.util.concurrent.locks.StampedLock;
+
+/*
+ * Design notes: the per-VMA lock as merged in Linux 6.4
+ *
+ * Follows: Suren Baghdasaryan's per-VMA lock series, merged for 6.4 (include/linux/mm.h: vma_start_read,
+ * vma_end_read, vma_start_write, vma_mark_detached; mm/memory.c: lock_vma_under_rcu), with Jann Horn's
+ * ordering fix b1f02b95758d (6.5-rc3, in 6.4.y). Kernel state: struct vma_lock { struct rw_semaphore lock; },
+ * int vm_lock_seq, bool detached.
+ *
+ * What it protects: the VMA's fields, against page faults that run without the mmap lock. Writers are
+ * already serialised by the mmap write lock; this lock only has to keep readers and that one writer apart.
+ *
+ * State and who writes it:
+ *  - vmLock, a StampedLock in the rwsem's place. Readers only ever try-lock it for read; the writer takes it
+ *    for write just long enough to set vmLockSeq. So "write-locked" does not mean "vmLock held for write":
+ *    it means vmLockSeq == mm_lock_seq, and it lasts until MmLockSeq.endWriteCycle.
+ *  - vmLockSeq: written only under the mmap write lock and vmLock held for write; read reliably under vmLock
+ *    held for read, and racily (volatile, the kernel's READ_ONCE) for the early bail-out.
+ *  - detached: written only under the mmap write lock, with the VMA write-locked (so any reader that gets
+ *    vmLock during that cycle fails its sequence re-check first); read by readers after the re-check.
+ *  - writerWaiting: set while the writer waits for vmLock. It models RWSEM_FLAG_WAITERS, which makes the
+ *    kernel's down_read_trylock fail once a writer is queued (RWSEM_READ_FAILED_MASK): neither JDK lock's
+ *    tryLock looks at queued writers, and without this a stream of fault readers could starve the writer.
+ *
+ * Why StampedLock, not ReentrantReadWriteLock: a kernel rwsem's read side has no owner and is not
+ * reentrant, and up_read may come from another task. StampedLock matches that (tryUnlockRead releases one
+ * hold, whoever took it); ReentrantReadWriteLock ties each read hold to a thread (a per-thread hold count
+ * in a ThreadLocal, IllegalMonitorStateException from any other thread). Its writeLock() waits
+ * uninterruptibly, as down_write does. What neither gives is "trylock fails if a writer is queued", hence
+ * writerWaiting.
+ *
+ * Invariants:
+ *  - A successful reader saw, while holding vmLock for read, vmLockSeq != the mm_lock_seq it read afresh
+ *    (acquire) and detached == false. A writer changes vmLockSeq only with vmLock held for write, so it
+ *    waits for that reader; any reader coming after the mark sees vmLockSeq == mm_lock_seq until the cycle
+ *    ends, and then sees everything the cycle wrote (release/acquire on mm_lock_seq).
+ *  - Readers never block; the writer blocks only on readers that got vmLock before it asked for it.
+ *
+ * What a reader may see mid-update: the early check may read a stale vmLockSeq, in either direction; a stale
+ * "locked" answer is a spurious fallback, a stale "unlocked" one is caught by the re-check under vmLock.
+ * detached may flip while a reader holds the lock (the rwsem form does not wait for readers on detach);
+ * that reader keeps a stable VMA until endRead, as with the kernel's RCU-freed VMAs.
+ */
+
+/**
+ * The per-VMA lock in its Linux 6.4 form: a reader/writer lock, a {@code vm_lock_seq} and a {@code detached}
+ * flag. Thread-safe. See {@link VmaLock} for the protocol; each method states what its caller must hold.
+ */
+public final class RwsemVmaLock implements VmaLock {
+    private final StampedLock vmLock = new StampedLock();
+    private volatile long vmLockSeq = MmLockSeq.NO_SEQ;
+    private volatile boolean detached = true;
+    private volatile boolean writerWaiting;
+
+    /** A new VMA's lock: detached, never write-locked ({@code vma_lock_init}). */
+    public RwsemVmaLock() {
+    }
+
+    /**
+     * {@code vma_start_read} (6.4): early sequence check, {@code down_read_trylock}, sequence re-check under
+     * the lock, then the {@code detached} check that 6.4 makes in {@code lock_vma_under_rcu}. No lock needed;
+     * never blocks. See {@link VmaLock#tryStartRead}.
+     */
+    @Override
+    public boolean tryStartRead(MmLockSeq mm) {
+        // Early bail-out, racy on purpose: a wrong answer either way is fixed below or is a harmless fallback.
+        if (vmLockSeq == mm.read() || writerWaiting) {
+            return false;
+        }
+        long stamp = vmLock.tryReadLock();
+        if (stamp == 0L) {
+            return false;
+        }
+        // vmLockSeq is stable while we hold vmLock for read. mm.read() must be fresh and acquire: a cycle that
+        // began after the caller looked the VMA up may have marked it, and if the cycle has ended we must see
+        // what it wrote before we touch the VMA.
+        if (vmLockSeq == mm.read() || detached) {
+            vmLock.unlockRead(stamp);
+            return false;
+        }
+        return true;
+    }
+
+    /** {@code vma_end_read}: {@code up_read}. Never blocks; wakes a writer waiting for the last reader. */
+    @Override
+    public void endRead() {
+        if (!vmLock.tryUnlockRead()) {
+            throw new IllegalStateException("vma_end_read without a matching vma_start_read: this VMA is not "
+                    + "read-locked (" + this + ")");
+        }
+    }
+
+    /**
+     * {@code vma_start_write} (6.4): {@code down_write}, set {@code vm_lock_seq}, {@code up_write}. Caller
+     * holds the mmap write lock. Idempotent within a cycle. Blocks uninterruptibly until the readers inside
+     * leave; new readers fail meanwhile.
+     */
+    @Override
+    public void startWrite(long mmLockSeq) {
+        if (vmLockSeq == mmLockSeq) {
+            return;
+        }
+        writerWaiting = true;
+        long stamp = 0L;
+        try {
+            stamp = vmLock.writeLock();
+            vmLockSeq = mmLockSeq;
+        } finally {
+            writerWaiting = false;
+            if (stamp != 0L) {
+                vmLock.unlockWrite(stamp);
+            }
+        }
+    }
+
+    /** {@code vma->vm_lock_seq == mm_lock_seq}. Reliable under the mmap write lock; never blocks. */
+    @Override
+    public boolean isWriteLocked(long mmLockSeq) {
+        return vmLockSeq == mmLockSeq;
+    }
+
+    /**
+     * {@code vma_mark_detached(vma, true)} (6.4): sets the flag and returns; it does not wait for readers.
+     * Caller holds the mmap write lock and has write-locked this VMA, so readers fail the sequence check
+     * until the cycle ends and the flag check after it. A reader already inside keeps its lock until
+     * {@link #endRead()}. Never blocks.
+     */
+    @Override
+    public void markDetached() {
+        if (detached) {
+            throw new IllegalStateException("vma_mark_detached on a VMA that is not attached (" + this + ")");
+        }
+        detached = true;
+    }
+
+    /**
+     * {@code vma_mark_detached(vma, false)} (6.4): clears the flag before the VMA is published. Caller holds
+     * the mmap write lock and has write-locked this VMA. Never blocks.
+     */
+    @Override
+    public void markAttached() {
+        if (!detached) {
+            throw new IllegalStateException("vma_mark_attached on a VMA that is already attached (" + this + ")");
+        }
+        detached = false;
+    }
+
+    @Override
+    public boolean isDetached() {
+        return detached;
+    }
+
+    @Override
+    public int readers() {
+        return vmLock.getReadLockCount();
+    }
+
+    @Override
+    public String toString() {
+        return "RwsemVmaLock[vm_lock_seq=" + vmLockSeq + ", readers=" + readers()
+                + (writerWaiting ? ", writer waiting" : "") + (detached ? ", detached" : ", attached") + "]";
+    }
+}
