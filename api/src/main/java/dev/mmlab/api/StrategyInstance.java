@@ -19,6 +19,19 @@ public interface StrategyInstance {
     }
 
     /**
+     * For monitors that read VMA by VMA ({@code /proc/pid/maps} under per-VMA locks, Linux 6.17): read-lock the
+     * first VMA ending after {@code addr} without the mmap lock and return it, or return null when this strategy
+     * has no such lock or the attempt failed (a writer holds the VMA); the engine then takes the mmap lock for
+     * that chunk. Never blocks. Default: null.
+     */
+    default Vma lockVmaForRead(long addr, LockIntent intent) {
+        return null;
+    }
+
+    /** Release a VMA returned by {@link #lockVmaForRead}. */
+    default void unlockVmaForRead(Vma vma) {}
+
+    /**
      * Problems with per-VMA lock state at a quiescent point (a reader count left behind, a VMA still
      * write-marked), as sentences; empty when all is well.
      */

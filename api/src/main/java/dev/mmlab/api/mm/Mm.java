@@ -1738,7 +1738,20 @@ public final class Mm {
      */
     private void walkVmas(OpKind op, int chunkBytes, VmaVisitor visitor) {
         long[] pos = {0};
+        LockIntent vmaIntent = LockIntent.of(op, LockIntent.Mode.READ, 0, PAGE_SIZE);
         while (true) {
+            Vma locked = parts.lockVmaForRead(pos[0], vmaIntent);
+            if (locked != null) {
+                try {
+                    vmaIntent.moveFootprint(locked.start(), locked.end());
+                    visitor.visit(locked);
+                    pos[0] = locked.end();
+                } finally {
+                    parts.unlockVmaForRead(locked);
+                }
+                counters.increment(op.label() + ".vma_locked");
+                continue;
+            }
             Vma peek = tree.findNext(pos[0]);
             if (peek == null) {
                 return;
