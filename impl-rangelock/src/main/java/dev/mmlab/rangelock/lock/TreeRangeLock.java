@@ -1,0 +1,256 @@
+package dev.mmlab.rangelock.lock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The default {@link RangeLock}: an interval tree of held and waiting requests under one short mutex,
+ * with FIFO order among overlapping requests.
+ *
+ * <pre>
+ * Design notes
+ *
+ * Follows the "blocking_ranges" range lock of Jan Kara (2013, "lib: Implement range locks") as reworked
+ * by Davidlohr Bueso (2017, "locking: Introduce range reader/writer lock").
+ *
+ * What the mutex protects: the interval tree (every request that is held or waiting, keyed by
+ * (start, seq)), the sequence counter, and each request's blocking count and released flag. It is
+ * held for one tree update plus one overlap query, never while a thread waits for a range, and
+ * threads are unparked after it is dropped.
+ *
+ * Invariants, with the mutex held:
+ *   - seq increases with arrival order, so "earlier" means smaller seq;
+ *   - r.blocking == number of requests in the tree that conflict with r and have a smaller seq;
+ *   - r.granted == (r.blocking == 0); once set it stays set, since later arrivals never block r;
+ *   - hence no two granted requests conflict: the later one counts the earlier while it is in the tree.
+ *
+ * Arrival counts the conflicting requests already in the tree, held or waiting, then inserts itself.
+ * Removal (unlock, or an interrupted waiter withdrawing) takes the request out and decrements every
+ * later conflicting request; those reaching zero are granted and unparked. So a request waits exactly
+ * for the earlier overlapping ones it conflicts with: a writer waits for earlier readers, and a reader
+ * arriving after a queued overlapping writer waits behind that writer, so writers do not starve.
+ * Requests that do not overlap never delay each other, whatever is queued.
+ *
+ * What a waiter may see: r.granted is volatile and written under the mutex before the unpark; the
+ * waiter re-checks it after every return from park, so early, late and spurious unparks are harmless.
+ * A granted request's fields are never written again except "released", which only the mutex reads.
+ * </pre>
+ */
+public final class TreeRangeLock implements RangeLock {
+
+    private final ReentrantLock mutex = new ReentrantLock();
+
+    // Guarded by mutex.
+    private final IntervalTree<Request> tree = new IntervalTree<>();
+    private final List<Request> scratch = new ArrayList<>();
+    private long nextSeq;
+
+    /** Creates an idle lock. */
+    public TreeRangeLock() {
+    }
+
+    /** {@inheritDoc} Waits in FIFO order behind every earlier overlapping writer, held or waiting. */
+    @Override
+    public Handle lockRead(long start, long end) throws InterruptedException {
+        return lock(start, end, false);
+    }
+
+    /** {@inheritDoc} Waits in FIFO order behind every earlier overlapping request, held or waiting. */
+    @Override
+    public Handle lockWrite(long start, long end) throws InterruptedException {
+        return lock(start, end, true);
+    }
+
+    /** {@inheritDoc} Fails if a conflicting request is held or waiting: a try never jumps the queue. */
+    @Override
+    public Handle tryLockRead(long start, long end) {
+        return tryLock(start, end, false);
+    }
+
+    /** {@inheritDoc} Fails if a conflicting request is held or waiting: a try never jumps the queue. */
+    @Override
+    public Handle tryLockWrite(long start, long end) {
+        return tryLock(start, end, true);
+    }
+
+    /** {@inheritDoc} Exact: taken under the mutex. */
+    @Override
+    public List<Handle> holders() {
+        List<Handle> granted = new ArrayList<>();
+        mutex.lock();
+        try {
+            tree.collectAll(scratch);
+            for (Request r : scratch) {
+                if (r.granted) {
+                    granted.add(r);
+                }
+            }
+        } finally {
+            scratch.clear();
+            mutex.unlock();
+        }
+        return List.copyOf(granted);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isIdle() {
+        mutex.lock();
+        try {
+            return tree.isEmpty();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        mutex.lock();
+        try {
+            return "TreeRangeLock[requests=" + tree.size() + "]";
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    private Handle lock(long start, long end, boolean write) throws InterruptedException {
+        Ranges.checkRange(start, end);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Request r = new Request(this, start, end, write, Thread.currentThread());
+        mutex.lock();
+        try {
+            r.seq = nextSeq++;
+            tree.collectOverlapping(start, end, scratch);
+            for (Request earlier : scratch) {
+                if (earlier.conflictsWith(r)) {
+                    r.blocking++;
+                }
+            }
+            tree.insert(r);
+            r.granted = r.blocking == 0;
+        } finally {
+            scratch.clear();
+            mutex.unlock();
+        }
+        while (!r.granted) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                // Withdraw even if the grant raced with the interrupt: the caller sees the interrupt,
+                // and removal is the same whether r was granted or still waiting.
+                release(r);
+                throw new InterruptedException();
+            }
+        }
+        return r;
+    }
+
+    private Handle tryLock(long start, long end, boolean write) {
+        Ranges.checkRange(start, end);
+        Request r = new Request(this, start, end, write, null);
+        mutex.lock();
+        try {
+            tree.collectOverlapping(start, end, scratch);
+            for (Request other : scratch) {
+                if (other.conflictsWith(r)) {
+                    return null;
+                }
+            }
+            r.seq = nextSeq++;
+            tree.insert(r);
+            r.granted = true;
+            return r;
+        } finally {
+            scratch.clear();
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * Takes {@code r} out of the tree and grants every later conflicting request that was waiting only
+     * for it. Used both by unlock and by an interrupted waiter withdrawing.
+     */
+    private void release(Request r) {
+        List<Request> woken = null;
+        mutex.lock();
+        try {
+            if (r.released) {
+                throw new IllegalStateException("range lock handle " + r + " was already unlocked");
+            }
+            r.released = true;
+            tree.remove(r);
+            tree.collectOverlapping(r.start, r.end, scratch);
+            for (Request later : scratch) {
+                // Earlier conflicting requests can remain only when r withdraws while waiting;
+                // they never counted r, so leave them alone.
+                if (later.seq > r.seq && later.conflictsWith(r) && --later.blocking == 0) {
+                    later.granted = true;
+                    if (woken == null) {
+                        woken = new ArrayList<>();
+                    }
+                    woken.add(later);
+                }
+            }
+        } finally {
+            scratch.clear();
+            mutex.unlock();
+        }
+        if (woken != null) {
+            for (Request w : woken) {
+                LockSupport.unpark(w.waiter);
+            }
+        }
+    }
+
+    /** One request, held or waiting; it is also the handle given to the caller once granted. */
+    private static final class Request extends IntervalTree.Node<Request> implements Handle {
+        private final TreeRangeLock lock;
+        private final boolean write;
+        /** The thread parked on this request; null for try-locks, which never wait. */
+        private final Thread waiter;
+
+        // Guarded by lock.mutex; granted is volatile so that the waiter can poll it without the mutex.
+        private int blocking;
+        private volatile boolean granted;
+        private boolean released;
+
+        Request(TreeRangeLock lock, long start, long end, boolean write, Thread waiter) {
+            super(start, end);
+            this.lock = lock;
+            this.write = write;
+            this.waiter = waiter;
+        }
+
+        boolean conflictsWith(Request other) {
+            return Ranges.conflicts(start, end, write, other.start, other.end, other.write);
+        }
+
+        @Override
+        public long start() {
+            return start;
+        }
+
+        @Override
+        public long end() {
+            return end;
+        }
+
+        @Override
+        public boolean isWrite() {
+            return write;
+        }
+
+        @Override
+        public void unlock() {
+            lock.release(this);
+        }
+
+        @Override
+        public String toString() {
+            return Ranges.describe(start, end, write);
+        }
+    }
+}
