@@ -231,6 +231,8 @@ final class FaultEngine implements FaultCore {
     private FaultOutcome driverFault(FaultAttempt attempt, Vma vma, long page, Access access) {
         LockNeed need = vma.lockNeed(VmOpsCallback.FAULT);
         if (!attempt.holds(need)) {
+            // The strategy falls back to a coarser lock because of this driver: count it per driver.
+            counters.increment("fault.driver_fallback." + vma.ops().name());
             return FaultOutcome.RETRY;
         }
         VmFault result;
