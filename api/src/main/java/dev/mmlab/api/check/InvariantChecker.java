@@ -78,7 +78,7 @@ public final class InvariantChecker {
             if (!Linux.isPageAligned(v.start()) || !Linux.isPageAligned(v.end()) || v.start() >= v.end()) {
                 out.add(new Violation(Violation.Rule.VMA_LAYOUT, "unaligned or empty " + v));
             }
-            if (v.start() < 0 || v.end() > Linux.TASK_SIZE + Linux.PAGE_SIZE) {
+            if (v.start() < 0 || v.end() > Linux.TASK_SIZE) {
                 out.add(new Violation(Violation.Rule.VMA_LAYOUT, "outside user space " + v));
             }
             if (v.isDetached()) {

@@ -529,14 +529,14 @@ public final class Mm {
         if (length == 0 || len < 0 || length > TASK_SIZE) {
             throw ErrnoException.of(Errno.ENOMEM, "length %#x is larger than the address space", len);
         }
-        if (!anonymous && !isPageAligned(offset)) {
+        if (!isPageAligned(offset)) {
             throw ErrnoException.of(Errno.EINVAL, "offset %#x is not page aligned", offset);
         }
         long pgoff = anonymous ? 0 : offset >>> PAGE_SHIFT;
         if (!anonymous && (offset < 0 || pgoff + pages(length) < pgoff)) {
             throw ErrnoException.of(Errno.EOVERFLOW, "offset %#x plus length %#x overflows", offset, length);
         }
-        if (fixed && (addr < 0 || addr + length > TASK_SIZE + PAGE_SIZE || addr + length < addr)) {
+        if (fixed && (addr < 0 || addr > TASK_SIZE - length)) {
             throw ErrnoException.of(Errno.ENOMEM, "range %#x+%#x is outside user space", addr, length);
         }
         if (fixed && addr < MMAP_MIN_ADDR) {
@@ -729,7 +729,7 @@ public final class Mm {
      */
     public void munmap(long addr, long len) {
         counted(OpKind.MUNMAP, () -> {
-            if (!isPageAligned(addr) || addr < 0 || addr > TASK_SIZE || len < 0 || len > TASK_SIZE + PAGE_SIZE - addr) {
+            if (!isPageAligned(addr) || addr < 0 || addr > TASK_SIZE || len < 0 || len > TASK_SIZE - addr) {
                 throw ErrnoException.of(Errno.EINVAL, "munmap(%#x, %#x): address must be page aligned and the range inside user space", addr, len);
             }
             long end = addr + pageAlign(len);
@@ -788,8 +788,14 @@ public final class Mm {
                 if ((flags & ~(flags >> 4) & VM_ACCESS_FLAGS) != 0) {
                     throw ErrnoException.of(Errno.EACCES, "%s does not allow %s (the file was opened without it)", v, permString(newProt));
                 }
-                if ((flags & VM_WRITE) != 0 && (v.flags() & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) == 0) {
-                    flags |= VM_ACCOUNT;
+                if ((flags & VM_WRITE) != 0) {
+                    if ((v.flags() & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) == 0) {
+                        flags |= VM_ACCOUNT;
+                    }
+                } else if (v.isAnonymous() && v.anon() == null) {
+                    // Linux 6.7+ mprotect_fixup: an anon VMA made read-only before its first page gives its
+                    // commit charge back, so it no longer merges with a VM_ACCOUNT neighbour.
+                    flags &= ~VM_ACCOUNT;
                 }
                 return flags;
             }, true);
@@ -922,7 +928,7 @@ public final class Mm {
                 return null;
             }
             long set = VM_LOCKED | ((flags & MLOCK_ONFAULT) != 0 ? VM_LOCKONFAULT : 0);
-            changeFlags(OpKind.MLOCK, start, end, false, v -> (v.flags() & ~VM_LOCKED_MASK) | set, false);
+            changeFlags(OpKind.MLOCK, start, end, false, v -> lockFlags(v, set), false);
             if ((flags & MLOCK_ONFAULT) == 0) {
                 FaultOutcome outcome = populate(null, start, end);
                 if (outcome == FaultOutcome.OOM) {
@@ -985,10 +991,15 @@ public final class Mm {
                 return null;
             }
             VmaLayout.Edit edit = VmaLayout.plan(all, all.get(0).start(), all.get(all.size() - 1).end(),
-                    v -> (v.flags() & ~VM_LOCKED_MASK) | set, lockStateFactory);
+                    v -> lockFlags(v, set), lockStateFactory);
             apply(guard, edit, false);
             return null;
         });
+    }
+
+    /** {@code mlock_fixup}: the flags of {@code v} locked with {@code set}; special VMAs are left alone. */
+    private static long lockFlags(Vma v, long set) {
+        return v.isSpecial() ? v.flags() : (v.flags() & ~VM_LOCKED_MASK) | set;
     }
 
     // ------------------------------------------------------------------ madvise
@@ -1213,11 +1224,11 @@ public final class Mm {
         if (oldLen == 0) {
             throw new ErrnoException(Errno.EINVAL, "mremap with old_len 0 (duplicating a shared mapping) is not modelled");
         }
-        if (oldAddr + oldLen > TASK_SIZE + PAGE_SIZE || oldAddr + oldLen < oldAddr) {
+        if (oldAddr < 0 || oldAddr > TASK_SIZE - oldLen) {
             throw new ErrnoException(Errno.EINVAL, "old range is outside user space");
         }
         if (fixed) {
-            if (!isPageAligned(newAddr) || newAddr + newLen > TASK_SIZE + PAGE_SIZE || newAddr < 0) {
+            if (!isPageAligned(newAddr) || newLen > TASK_SIZE || newAddr < 0 || newAddr > TASK_SIZE - newLen) {
                 throw ErrnoException.of(Errno.EINVAL, "new address %#x is unaligned or out of range", newAddr);
             }
             if (overlaps(oldAddr, oldAddr + oldLen, newAddr, newAddr + newLen)) {
@@ -1512,7 +1523,7 @@ public final class Mm {
     }
 
     private long access(long addr, Access access, long value) {
-        if (addr < 0 || addr > TASK_SIZE + PAGE_SIZE - 1) {
+        if (addr < 0 || addr >= TASK_SIZE) {
             throw new MemoryAccessException(FaultOutcome.SEGV, addr, access);
         }
         long page = addr & PAGE_MASK;
@@ -1605,7 +1616,7 @@ public final class Mm {
      */
     public List<Page> getUserPages(long start, int nrPages, boolean write) {
         return counted(OpKind.GUP, () -> {
-            if (!isPageAligned(start) || nrPages <= 0 || start + (long) nrPages * PAGE_SIZE > TASK_SIZE + PAGE_SIZE) {
+            if (!isPageAligned(start) || nrPages <= 0 || start < 0 || start > TASK_SIZE - (long) nrPages * PAGE_SIZE) {
                 throw ErrnoException.of(Errno.EINVAL, "get_user_pages(%#x, %d): unaligned or out of range", start, nrPages);
             }
             long end = start + (long) nrPages * PAGE_SIZE;
@@ -1844,6 +1855,48 @@ public final class Mm {
             }
         }
         return null;
+    }
+
+    // ------------------------------------------------------------------ fork
+
+    /**
+     * {@code fork()}'s {@code dup_mmap}: a new address space of the same strategy, sharing this one's allocator,
+     * with every VMA copied (see {@link Fork} for the rules) and private pages shared copy-on-write. Holds this
+     * address space's lock for writing over the whole space for the entire copy; may block.
+     */
+    public Mm fork() {
+        return counted(OpKind.FORK, () -> locked(LockIntent.coarse(OpKind.FORK, LockIntent.Mode.WRITE, 0, TASK_SIZE), guard -> {
+            Mm child = new Mm(strategy, strategyConfig, config);
+            child.startBrk = startBrk;
+            child.brk = brk;
+            child.startStack = startStack;
+            child.argStart = argStart;
+            child.argEnd = argEnd;
+            Fork.copy(this, guard, child);
+            return child;
+        }));
+    }
+
+    /** A new per-VMA lock state from this address space's strategy. */
+    Object newLockState() {
+        return lockStateFactory.get();
+    }
+
+    /** Publish the VMAs a fork copied into this (new, unshared) address space, running drivers' open. */
+    void publishForkedVmas(List<Vma> vmas) {
+        locked(LockIntent.coarse(OpKind.FORK, LockIntent.Mode.WRITE, 0, TASK_SIZE), guard -> {
+            VmaLayout.Edit edit = new VmaLayout.Edit();
+            edit.added.addAll(vmas);
+            for (Vma v : vmas) {
+                if (v.ops() != null) {
+                    edit.opened.add(v);
+                }
+            }
+            edit.lockStart = 0;
+            edit.lockEnd = TASK_SIZE;
+            apply(guard, edit, false);
+            return null;
+        });
     }
 
     // ------------------------------------------------------------------ teardown
