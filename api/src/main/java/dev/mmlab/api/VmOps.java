@@ -1,5 +1,8 @@
 package dev.mmlab.api;
 
+import dev.mmlab.api.mem.BackingFile;
+import dev.mmlab.api.mem.PageAllocator;
+
 /**
  * A driver: the callbacks of a VMA that maps something other than anonymous memory or a page-cache file,
  * and the lock each callback needs. Strategies read {@link #lockNeed} and take the coarse lock for exactly
@@ -31,6 +34,16 @@ public interface VmOps {
 
     /** A VMA of this driver went away. Called exactly once per VMA that was published. */
     default void close(VmOpsContext context, Vma vma) {}
+
+    /**
+     * The file whose page cache this driver's pages come from, which becomes the VMA's {@code vm_file} (as
+     * {@code shmem_zero_setup} sets it in Linux), or null for a device without one. Pages a driver returns
+     * from {@link #fault} that belong to a page cache must come from this file at {@link Vma#pgoffOf}.
+     * Called by mmap before the {@link #mmap} hook, possibly under no lock of the mm: thread-safe. Default: null.
+     */
+    default BackingFile vmFile(PageAllocator allocator) {
+        return null;
+    }
 
     /**
      * The driver's mmap hook, before {@code vma} is published. May throw {@link ErrnoException} to refuse the

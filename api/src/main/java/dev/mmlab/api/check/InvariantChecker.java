@@ -54,8 +54,9 @@ public final class InvariantChecker {
             List<Vma> vmas = mm.tree().all();
             checkLayout(vmas, out);
             files.addAll(mm.filesSeen());
-            checkPtes(mm, vmas, refs, out);
-            mm.pins().forEach((page, n) -> refs.computeIfAbsent(page, k -> new int[1])[0] += n);
+            Map<Page, Integer> pins = mm.pins();
+            checkPtes(mm, vmas, pins, refs, out);
+            pins.forEach((page, n) -> refs.computeIfAbsent(page, k -> new int[1])[0] += n);
             if (!mm.mmLock().isIdle()) {
                 out.add(new Violation(Violation.Rule.LOCK, "mm lock not idle: " + mm.mmLock().describe()));
             }
@@ -95,7 +96,8 @@ public final class InvariantChecker {
         }
     }
 
-    private static void checkPtes(Mm mm, List<Vma> vmas, Map<Page, int[]> refs, List<Violation> out) {
+    private static void checkPtes(Mm mm, List<Vma> vmas, Map<Page, Integer> pins, Map<Page, int[]> refs,
+            List<Violation> out) {
         for (PteTable table : mm.pageTables().allTables()) {
             table.ptl().lock();
             try {
@@ -113,7 +115,7 @@ public final class InvariantChecker {
                         out.add(new Violation(Violation.Rule.PTE, "present PTE at " + Linux.hex(addr) + " outside every VMA (" + p + ")"));
                         continue;
                     }
-                    checkPte(v, addr, p, table.bitsAt(i), out);
+                    checkPte(v, addr, p, table.bitsAt(i), pins.getOrDefault(p, 0), out);
                 }
             } finally {
                 table.ptl().unlock();
@@ -121,12 +123,13 @@ public final class InvariantChecker {
         }
     }
 
-    private static void checkPte(Vma v, long addr, Page p, int bits, List<Violation> out) {
+    /** {@code pinned}: get_user_pages pins on {@code p}; a pinned anonymous page is still exclusive to its PTE. */
+    private static void checkPte(Vma v, long addr, Page p, int bits, int pinned, List<Violation> out) {
         String where = " at " + Linux.hex(addr) + " in " + v;
         if ((bits & PteTable.WRITE) != 0) {
             if (!v.has(VM_WRITE)) {
                 out.add(new Violation(Violation.Rule.PTE, "writable PTE in a VMA without VM_WRITE" + where));
-            } else if (!v.isShared() && (p.kind() != Page.Kind.ANON || p.refcount() != 1)) {
+            } else if (!v.isShared() && (p.kind() != Page.Kind.ANON || p.refcount() != 1 + pinned)) {
                 out.add(new Violation(Violation.Rule.PTE, "writable PTE on a shared or non-anonymous page in a private VMA (missed COW)" + where + ": " + p));
             }
         }

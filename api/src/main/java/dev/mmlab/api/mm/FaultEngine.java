@@ -107,7 +107,9 @@ final class FaultEngine implements FaultCore {
         int upgraded;
         if (!write) {
             upgraded = bits | PteTable.READ | PteTable.ACCESSED;
-        } else if (vma.isShared() || existing.kind() == Page.Kind.ANON && existing.refcount() == 1) {
+        } else if (vma.isShared() || existing.kind() == Page.Kind.ANON && existing.refcount() == 1 + mm.pinCount(existing)) {
+            // A page pinned by get_user_pages is still exclusive to this PTE (PageAnonExclusive, 5.19):
+            // copying it would leave the pin pointing at a page the process no longer maps.
             upgraded = bits | PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED;
             if (!vma.isShared()) {
                 counters.increment("fault.reuse");

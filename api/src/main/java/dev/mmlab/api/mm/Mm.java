@@ -181,6 +181,12 @@ public final class Mm {
         return out;
     }
 
+    /** get_user_pages pins currently held on {@code page} through this mm (0 when none). Never blocks. */
+    int pinCount(Page page) {
+        AtomicInteger n = pins.get(page);
+        return n == null ? 0 : Math.max(0, n.get());
+    }
+
     /** Every file this address space has mapped (its page cache may hold pages after the unmap). */
     public java.util.Set<BackingFile> filesSeen() {
         return java.util.Collections.unmodifiableSet(filesSeen);
@@ -582,6 +588,10 @@ public final class Mm {
         } else if (ops != null && shared) {
             vmFlags |= VM_SHARED | VM_MAYSHARE;
         }
+        if (ops != null) {
+            // A driver that serves pages from a page cache (a file, shmem) names the file: it becomes vm_file.
+            backing = ops.vmFile(config.allocator());
+        }
         if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE) {
             vmFlags |= VM_ACCOUNT;
         }
@@ -665,8 +675,8 @@ public final class Mm {
         edit.added.addAll(firstAdded);
         edit.added.addAll(second.added);
         edit.opened.addAll(first.opened);
-        edit.opened.retainAll(edit.added);
         edit.closed.addAll(first.closed);
+        VmaLayout.retainOpened(edit);
         edit.unmapped.addAll(first.unmapped);
         edit.lockStart = Math.min(first.lockStart, second.lockStart);
         edit.lockEnd = Math.max(first.lockEnd, second.lockEnd);

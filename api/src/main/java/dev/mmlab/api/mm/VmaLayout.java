@@ -28,7 +28,7 @@ final class VmaLayout {
     static final class Edit {
         final List<Vma> removed = new ArrayList<>();
         final List<Vma> added = new ArrayList<>();
-        /** New pieces of a split driver VMA that need {@code ops.open}. */
+        /** New pieces of a split driver VMA that need {@code ops.open} (the first piece stands for the original). */
         final List<Vma> opened = new ArrayList<>();
         /** Pieces of driver VMAs being unmapped, that need {@code ops.close}. */
         final List<Vma> closed = new ArrayList<>();
@@ -83,8 +83,10 @@ final class VmaLayout {
                 if (p == inner && flags == UNMAP) {
                     edit.unmapped.add(new long[] {p.start(), p.end()});
                     if (p.ops() != null) {
+                        // Linux splits first (__split_vma opens every new piece), then closes what goes:
+                        // a piece that is both new and unmapped gets open then close, so a driver that
+                        // counts open/close stays balanced.
                         edit.closed.add(p);
-                        edit.opened.remove(p);
                     }
                 } else {
                     result.add(p);
@@ -102,8 +104,16 @@ final class VmaLayout {
                 edit.lockEnd = Math.max(edit.lockEnd, v.end());
             }
         }
-        edit.opened.retainAll(edit.added);
+        retainOpened(edit);
         return edit;
+    }
+
+    /** Keep in {@code edit.opened} only the pieces that get published or closed. */
+    static void retainOpened(Edit edit) {
+        Set<Vma> keep = Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(edit.added);
+        keep.addAll(edit.closed);
+        edit.opened.removeIf(v -> !keep.contains(v));
     }
 
     /** The change of munmap: remove everything, merge nothing. */

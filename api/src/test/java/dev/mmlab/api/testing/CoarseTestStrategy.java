@@ -66,7 +66,12 @@ public final class CoarseTestStrategy implements LockingStrategy {
     }
 
     public static Mm newMm(MmConfig config) {
+        return newMm(config, Map.of());
+    }
+
+    /** An address space with strategy options, e.g. {@code faultRetry=false}. */
+    public static Mm newMm(MmConfig config, Map<String, String> options) {
         CoarseTestStrategy s = new CoarseTestStrategy();
-        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), Map.of()), config);
+        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), options), config);
     }
 }

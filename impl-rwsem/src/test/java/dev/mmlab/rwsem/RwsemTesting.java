@@ -1,0 +1,57 @@
+package dev.mmlab.rwsem;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.VmFault;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmOps;
+import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.mm.MmConfig;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** Helpers for rwsem tests. */
+final class RwsemTesting {
+    private RwsemTesting() {}
+
+    static Mm newMm(Map<String, String> options) {
+        RwsemStrategy s = new RwsemStrategy();
+        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), options), MmConfig.defaults());
+    }
+
+    /** A driver whose close signals {@code entered} and then waits for {@code release}. */
+    static VmOps blockingClose(LockNeed closeNeed, CountDownLatch entered, CountDownLatch release) {
+        return new VmOps() {
+            @Override
+            public String name() {
+                return "blocking-close";
+            }
+
+            @Override
+            public LockNeed lockNeed(VmOpsCallback callback) {
+                return callback == VmOpsCallback.CLOSE ? closeNeed : LockNeed.FINE;
+            }
+
+            @Override
+            public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
+                return VmFault.mapped(context.allocator().allocateDevice(addr));
+            }
+
+            @Override
+            public void close(VmOpsContext context, Vma vma) {
+                entered.countDown();
+                try {
+                    if (!release.await(10, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("test never released the close");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+}
