@@ -1,0 +1,298 @@
+package dev.mmlab.pervma;
+
+import dev.mmlab.api.FaultHandler;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.MmContext;
+import dev.mmlab.api.MmLock;
+import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.mm.SnapshotVmaTree;
+import dev.mmlab.api.stats.Counters;
+import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.MmapLockFaultPath;
+import dev.mmlab.api.sync.RwSemaphore;
+import dev.mmlab.api.sync.RwsemMmLock;
+import dev.mmlab.pervma.lock.MmLockSeq;
+import dev.mmlab.pervma.lock.VmaLock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/*
+ * Design notes: the write side of per-VMA locking (Linux 6.4, include/linux/mmap_lock.h, mm/mmap.c)
+ *
+ * What it protects: every VMA's lock state against the syscalls that change the layout. The mmap lock is the
+ * api's RwsemMmLock, unchanged; the per-VMA protocol rides on its write side through Hooks, which only the
+ * holder of the mmap write lock calls. So the per-cycle fields below (writer, marked, prepared, treeAtLock)
+ * are plain: the mmap write lock orders every access to them (its release/acquire is the happens-before
+ * edge between cycles).
+ *
+ *   writeLocked      a write cycle begins; remember the writer's intent (to attribute waits).
+ *   startWrite(v)    vma_start_write: wait for v's readers, then vm_lock_seq = mm_lock_seq. Recorded as a
+ *                    wait on "vma_lock" when readers are inside, with those readers as blockers.
+ *   prepareNew(v)    a new VMA is write-locked, then marked attached, before the engine publishes it
+ *                    (vma_start_write + vma_mark_attached in vma_link/vma_iter_store), so a lockless reader
+ *                    that finds it in the new snapshot fails vma_start_read until the cycle ends.
+ *   writeUnlocking   mmap_write_unlock / mmap_write_downgrade: every VMA of this cycle that left the tree gets
+ *                    vma_mark_detached, then mm_lock_seq++ (vma_end_write_all) unlocks all marked VMAs at once.
+ *
+ * Why detach at writeUnlocking and not in startWrite: startWrite is called while the VMA is still in the
+ * tree, and the operation may still fail after it (a driver's open callback refusing a split), leaving the
+ * VMA where it was; a VMA detached then would be a live VMA no fault can lock. At writeUnlocking the
+ * engine has published the new set and set Vma.isDetached() on exactly the VMAs it removed, and we still
+ * hold the mmap write lock with those VMAs write-locked, which is what vma_mark_detached requires. Between
+ * the publication and here, a reader holding a stale pointer fails vma_start_read on the sequence; after
+ * the seq bump it fails on the detached state. (Linux detaches inside the change, before mmap_write_unlock;
+ * the observable states are the same.) Our VMA objects are immutable, so every VMA passed to startWrite is
+ * either removed in that cycle or left untouched by a failed operation; there is no "changed in place".
+ *
+ * Invariants at a quiescent point (checkQuiescent): every VMA in the tree has a VmaLock that is attached,
+ * has no reader, and is not write-marked in the current cycle (mm_lock_seq moved past every mark).
+ *
+ * Checking mode adds vma_assert_write_locked for removals: the tree at writeLocked is compared with the tree
+ * at writeUnlocking (one merge walk of two sorted arrays), and a VMA that left the tree without being
+ * write-locked is reported through checkQuiescent: the bug class of CVE-2023-4611 (mbind forgot
+ * vma_start_write) and of the fork/COW fix (parent VMAs must be write-locked in dup_mmap).
+ */
+
+/** The parts of one address space under per-VMA locking. Thread-safe. */
+final class PerVmaInstance implements StrategyInstance {
+    static final String VMA_LOCK_NAME = "vma_lock";
+
+    private final SnapshotVmaTree tree = new SnapshotVmaTree();
+    private final MmLockSeq mmSeq = new MmLockSeq();
+    private final VmaReaders readers = new VmaReaders();
+    private final Supplier<VmaLock> lockFactory;
+    private final boolean mapsUnderVmaLock;
+    private final boolean checking;
+    private final Counters counters;
+    private final LockWaitRecorder waits;
+    private final RwsemMmLock mmLock;
+    private final FaultHandler faultHandler;
+    private final Queue<String> problems = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger skipStartWrites = new AtomicInteger();
+
+    PerVmaInstance(Supplier<VmaLock> lockFactory, boolean mapsUnderVmaLock, boolean faultRetry, boolean populateDropsLock,
+            boolean munmapDowngrade, MmContext context) {
+        this.lockFactory = lockFactory;
+        this.mapsUnderVmaLock = mapsUnderVmaLock;
+        this.checking = context.checking();
+        this.counters = context.counters();
+        this.waits = context.waits();
+        this.mmLock = new RwsemMmLock(new RwSemaphore("mmap_lock", waits), munmapDowngrade, populateDropsLock,
+                new WriteSide());
+        FaultHandler mmapPath = new MmapLockFaultPath(mmLock, tree, counters, PerVmaStrategy.NAME, faultRetry);
+        this.faultHandler = new VmaLockFaultHandler(tree, mmSeq, readers, counters, mmapPath, checking);
+    }
+
+    @Override
+    public MmLock mmLock() {
+        return mmLock;
+    }
+
+    @Override
+    public FaultHandler faultHandler() {
+        return faultHandler;
+    }
+
+    @Override
+    public VmaTree vmaTree() {
+        return tree;
+    }
+
+    /** A fresh lock, detached and never write-locked ({@code vma_lock_init}). */
+    @Override
+    public Object newVmaState() {
+        return lockFactory.get();
+    }
+
+    /**
+     * {@code lock_next_vma} (6.17): read-lock the first VMA ending after {@code addr} with no mmap lock. Returns
+     * null when {@code mapsUnderVmaLock} is off, when no VMA follows, or when the VMA is write-locked (the
+     * engine then reads that chunk under the mmap read lock). Caller holds no lock of this mm. Never blocks.
+     */
+    @Override
+    public Vma lockVmaForRead(long addr, LockIntent intent) {
+        if (!mapsUnderVmaLock) {
+            return null;
+        }
+        for (int misses = 0; misses < 8; misses++) {
+            Vma vma = tree.findNext(addr);
+            if (vma == null) {
+                return null;
+            }
+            VmaLock lock = lockOf(vma);
+            if (!lock.tryStartRead(mmSeq)) {
+                if (lock.isDetached()) {
+                    continue; // replaced since the lookup: look again
+                }
+                counters.increment(PerVmaStrategy.NAME + ".maps_fallback");
+                return null;
+            }
+            if (vma.isDetached()) {
+                lock.endRead();
+                continue;
+            }
+            readers.enter(vma, intent.op(), vma.start(), vma.end());
+            return vma;
+        }
+        return null;
+    }
+
+    /** {@code vma_end_read} for a VMA returned by {@link #lockVmaForRead}, on the same thread. Never blocks. */
+    @Override
+    public void unlockVmaForRead(Vma vma) {
+        readers.exitCurrent(vma);
+        lockOf(vma).endRead();
+    }
+
+    @Override
+    public List<String> checkQuiescent(List<Vma> vmas) {
+        List<String> out = new ArrayList<>(problems);
+        long seq = mmSeq.read();
+        for (Vma v : vmas) {
+            if (!(v.lockState() instanceof VmaLock)) {
+                out.add("VMA without a per-VMA lock: " + v);
+                continue;
+            }
+            VmaLock lock = (VmaLock) v.lockState();
+            if (lock.readers() != 0) {
+                out.add(lock.readers() + " VMA read lock(s) left behind on " + v + " (" + lock + ")");
+            }
+            if (lock.isWriteLocked(seq)) {
+                out.add("VMA still write-marked in the current cycle " + seq + ": " + v + " (" + lock + ")");
+            }
+            if (lock.isDetached()) {
+                out.add("VMA in the tree but its lock is detached: " + v + " (" + lock + ")");
+            }
+        }
+        return out;
+    }
+
+    /** The mm's {@code mm_lock_seq}, for tests. */
+    MmLockSeq mmLockSeq() {
+        return mmSeq;
+    }
+
+    /**
+     * Test-only: the next {@code n} calls of {@code vma_start_write} do nothing, simulating a change path that
+     * forgets it (CVE-2023-4611). Checking mode reports each VMA removed that way through checkQuiescent.
+     */
+    void skipStartWrite(int n) {
+        skipStartWrites.addAndGet(n);
+    }
+
+    static VmaLock lockOf(Vma vma) {
+        Object state = vma.lockState();
+        if (state instanceof VmaLock) {
+            return (VmaLock) state;
+        }
+        throw new IllegalStateException("VMA " + vma + " has no per-VMA lock (" + state + "): it was not created "
+                + "with this strategy's newVmaState()");
+    }
+
+    /** The mmap write lock holder's half of the protocol. Every method runs under the mmap write lock. */
+    private final class WriteSide implements RwsemMmLock.Hooks {
+        private LockIntent writer;
+        private final List<Vma> marked = new ArrayList<>();
+        private final List<Vma> prepared = new ArrayList<>();
+        private List<Vma> treeAtLock;
+
+        @Override
+        public void writeLocked(LockIntent intent) {
+            writer = intent;
+            if (checking) {
+                treeAtLock = tree.all();
+            }
+        }
+
+        @Override
+        public void startWrite(Vma vma) {
+            if (skipStartWrites.get() > 0 && skipStartWrites.getAndDecrement() > 0) {
+                counters.increment(PerVmaStrategy.NAME + ".test_skipped_start_write");
+                return;
+            }
+            VmaLock lock = lockOf(vma);
+            long seq = mmSeq.read();
+            if (lock.isWriteLocked(seq)) {
+                return; // already marked (or prepared) in this cycle, and tracked then
+            }
+            LockWaitRecorder.Pending pending = null;
+            if (lock.readers() > 0) {
+                pending = waits.begin(writer, readers.holdersOf(vma), VMA_LOCK_NAME);
+            }
+            try {
+                lock.startWrite(seq);
+            } finally {
+                if (pending != null) {
+                    pending.end();
+                }
+            }
+            marked.add(vma);
+        }
+
+        @Override
+        public void prepareNew(Vma vma) {
+            VmaLock lock = lockOf(vma);
+            lock.startWrite(mmSeq.read());
+            lock.markAttached();
+            prepared.add(vma);
+        }
+
+        @Override
+        public void writeUnlocking() {
+            long seq = mmSeq.read();
+            if (checking && treeAtLock != null) {
+                assertRemovalsWriteLocked(treeAtLock, tree.all(), seq);
+            }
+            for (Vma v : marked) {
+                if (v.isDetached()) {
+                    detach(v);
+                }
+            }
+            for (Vma v : prepared) {
+                // Removed later in the same cycle, or never published because the operation failed.
+                if (v.isDetached() || tree.find(v.start()) != v) {
+                    detach(v);
+                }
+            }
+            marked.clear();
+            prepared.clear();
+            treeAtLock = null;
+            writer = null;
+            mmSeq.endWriteCycle();
+        }
+
+        private void detach(Vma v) {
+            VmaLock lock = lockOf(v);
+            if (!lock.isDetached()) {
+                lock.markDetached();
+            }
+        }
+
+        /** vma_assert_write_locked for every VMA that left the tree this cycle; both lists sorted by start. */
+        private void assertRemovalsWriteLocked(List<Vma> before, List<Vma> after, long seq) {
+            int j = 0;
+            for (Vma old : before) {
+                while (j < after.size() && after.get(j).start() < old.start()) {
+                    j++;
+                }
+                if (j < after.size() && after.get(j) == old) {
+                    continue;
+                }
+                VmaLock lock = lockOf(old);
+                if (!lock.isWriteLocked(seq)) {
+                    String problem = "VMA " + old + " left the tree in mmap write cycle " + seq + " without "
+                            + "vma_start_write (" + lock + "): a fault could run on it while it changed";
+                    problems.add(problem);
+                    counters.increment(PerVmaStrategy.NAME + ".unlocked_change");
+                    marked.add(old); // detach it all the same, as the buggy kernel path would
+                }
+            }
+        }
+    }
+}

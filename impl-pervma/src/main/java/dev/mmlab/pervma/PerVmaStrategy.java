@@ -1,0 +1,54 @@
+package dev.mmlab.pervma;
+
+import dev.mmlab.api.LockingStrategy;
+import dev.mmlab.api.MmContext;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.StrategyOption;
+import dev.mmlab.pervma.lock.RefcountVmaLock;
+import dev.mmlab.pervma.lock.RwsemVmaLock;
+import dev.mmlab.pervma.lock.VmaLock;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Per-VMA locks as merged in Linux 6.4 ({@code CONFIG_PER_VMA_LOCK}): page faults lock only the VMA they
+ * fault in, found without the mmap lock; syscalls keep the mmap write lock and write-lock each VMA they
+ * change, all unlocked at once when the mmap write lock is released. Options: {@code lock=rwsem} (6.4: an
+ * rwsem and a detached flag per VMA) or {@code refcount} (6.15: one reference count), {@code mapsUnderVmaLock}
+ * (6.17: /proc/pid/maps reads VMA by VMA under VMA read locks), and the mmap lock's switches as in
+ * {@code rwsem}, used by syscalls and by faults that fall back.
+ */
+public final class PerVmaStrategy implements LockingStrategy {
+    public static final String NAME = "pervma";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "per-VMA locks as in Linux 6.4 (rwsem form) and 6.15 (refcount form), /proc/pid/maps under VMA locks (6.17)";
+    }
+
+    @Override
+    public List<StrategyOption> options() {
+        return List.of(
+                StrategyOption.choice("lock", "refcount", "the per-VMA lock: rwsem (6.4: rwsem + detached flag) or "
+                        + "refcount (6.15: one vm_refcnt)", "rwsem", "refcount"),
+                StrategyOption.bool("mapsUnderVmaLock", true, "/proc/pid/maps and smaps read VMA by VMA under VMA read "
+                        + "locks, falling back to the mmap read lock for a write-locked VMA (6.17)"),
+                StrategyOption.bool("faultRetry", true, "a fault that waits for I/O under the mmap lock drops it and retries"),
+                StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
+                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades the mmap lock to read while zapping (4.20)"));
+    }
+
+    /** One address space's parts. Thread-safe; does not block. */
+    @Override
+    public StrategyInstance create(StrategyConfig config, MmContext context) {
+        Supplier<VmaLock> locks = "rwsem".equals(config.get("lock")) ? RwsemVmaLock::new : RefcountVmaLock::new;
+        return new PerVmaInstance(locks, config.bool("mapsUnderVmaLock"), config.bool("faultRetry"),
+                config.bool("populateDropsLock"), config.bool("munmapDowngrade"), context);
+    }
+}

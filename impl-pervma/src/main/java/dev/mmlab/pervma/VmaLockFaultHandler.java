@@ -1,0 +1,186 @@
+package dev.mmlab.pervma;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.FaultAttempt;
+import dev.mmlab.api.FaultCore;
+import dev.mmlab.api.FaultHandler;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.Linux;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.OpKind;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.stats.Counters;
+import dev.mmlab.pervma.lock.MmLockSeq;
+import dev.mmlab.pervma.lock.VmaLock;
+
+/*
+ * Design notes
+ *
+ * The fault path of CONFIG_PER_VMA_LOCK (arch/x86/mm/fault.c do_user_addr_fault, mm/memory.c
+ * lock_vma_under_rcu, 6.4 to 6.15):
+ *
+ *   retry: vma = lockless lookup (our SnapshotVmaTree: one acquire load of an immutable array, the GC being
+ *          the RCU grace period, so a VMA object found here stays readable however stale it is)
+ *          no VMA                         -> ABORT, mmap lock path (which decides SEGV or stack expansion)
+ *          vma_start_read fails, detached -> MISS, look up again (a writer replaced it: progress was made)
+ *          vma_start_read fails otherwise -> ABORT, mmap lock path
+ *          locked, but detached or no longer covering the address -> unlock, MISS, look up again
+ *          handle_mm_fault(FAULT_FLAG_VMA_LOCK): anything but RETRY -> unlock, SUCCESS
+ *          RETRY (the VMA lock was not enough: no anon_vma yet, a driver not declared fine-grained, a page
+ *                 cache miss after which the lock was dropped for I/O) -> RETRY, mmap lock path
+ *
+ * Lock order (Documentation/mm/process_addrs.rst): a VMA read lock may be taken under the mmap read lock,
+ * never the reverse. This path drops the VMA lock before the fallback takes the mmap lock; in checking mode
+ * the fallback asserts it.
+ *
+ * What the attempt may see mid-update: nothing. While we hold the VMA read lock no writer can have marked
+ * it (vma_start_write waits for us), and VMA attributes are immutable objects, so the VMA we fault on is
+ * exactly the one the tree held when we locked it. Hence validate() is always true: under a VMA lock the
+ * kernel does no sequence validation at PTE commit either.
+ */
+
+/**
+ * The per-VMA lock fault handler: lockless lookup, {@code vma_start_read}, fault under the VMA read lock,
+ * falling back to the mmap lock path on any failure. Counts {@code pervma.success}, {@code abort},
+ * {@code retry} and {@code miss} as {@code CONFIG_PER_VMA_LOCK_STATS} does. Thread-safe.
+ */
+final class VmaLockFaultHandler implements FaultHandler {
+    static final String SUCCESS = PerVmaStrategy.NAME + ".success";
+    static final String ABORT = PerVmaStrategy.NAME + ".abort";
+    static final String RETRY = PerVmaStrategy.NAME + ".retry";
+    static final String MISS = PerVmaStrategy.NAME + ".miss";
+    /**
+     * Misses in a row before giving up on the VMA lock. Linux retries without bound (each miss means a writer
+     * finished); a bound keeps a pathological test from spinning, and the mmap lock path is always correct.
+     */
+    private static final int MAX_MISSES = 8;
+
+    private final VmaTree tree;
+    private final MmLockSeq mmSeq;
+    private final VmaReaders readers;
+    private final Counters counters;
+    private final FaultHandler fallback;
+    private final boolean checking;
+
+    VmaLockFaultHandler(VmaTree tree, MmLockSeq mmSeq, VmaReaders readers, Counters counters, FaultHandler fallback,
+            boolean checking) {
+        this.tree = tree;
+        this.mmSeq = mmSeq;
+        this.readers = readers;
+        this.counters = counters;
+        this.fallback = fallback;
+        this.checking = checking;
+    }
+
+    /**
+     * {@inheritDoc} Caller holds no lock of this mm, in particular no VMA read lock. Never blocks on the VMA
+     * path; the fallback may block on the mmap lock and on I/O.
+     */
+    @Override
+    public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
+        long page = addr & Linux.PAGE_MASK;
+        for (int misses = 0; misses < MAX_MISSES;) {
+            Vma vma = tree.find(page);
+            if (vma == null) {
+                counters.increment(ABORT);
+                break;
+            }
+            VmaLock lock = PerVmaInstance.lockOf(vma);
+            if (!lock.tryStartRead(mmSeq)) {
+                if (lock.isDetached()) {
+                    counters.increment(MISS);
+                    misses++;
+                    continue;
+                }
+                counters.increment(ABORT);
+                break;
+            }
+            if (vma.isDetached() || !vma.contains(page)) {
+                lock.endRead();
+                counters.increment(MISS);
+                misses++;
+                continue;
+            }
+            VmaLockAttempt attempt = new VmaLockAttempt(lock, page, readers.enter(vma, OpKind.FAULT, page,
+                    page + Linux.PAGE_SIZE));
+            FaultOutcome outcome;
+            try {
+                outcome = core.fault(attempt, vma, page, access);
+            } finally {
+                attempt.release();
+            }
+            if (outcome != FaultOutcome.RETRY) {
+                counters.increment(SUCCESS);
+                return outcome;
+            }
+            counters.increment(RETRY);
+            break;
+        }
+        if (checking && readers.currentThreadHoldsVma()) {
+            throw new IllegalStateException("fault at " + Linux.hex(addr) + " would take the mmap lock while holding "
+                    + "a VMA read lock: the lock order is mmap_lock, then a VMA lock, never the reverse");
+        }
+        return fallback.handleFault(core, addr, access);
+    }
+
+    /** One try under a VMA read lock: holds only FINE, cannot prepare an anon identity, drops the lock for I/O. */
+    private final class VmaLockAttempt implements FaultAttempt {
+        private final VmaLock lock;
+        private final long page;
+        private final VmaReaders.Slot slot;
+        private LockIntent intent;
+        private boolean released;
+
+        VmaLockAttempt(VmaLock lock, long page, VmaReaders.Slot slot) {
+            this.lock = lock;
+            this.page = page;
+            this.slot = slot;
+        }
+
+        @Override
+        public LockIntent intent() {
+            // Made on demand: the common fault never asks, and an intent costs an atomic increment.
+            if (intent == null) {
+                intent = LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
+            }
+            return intent;
+        }
+
+        @Override
+        public boolean holds(LockNeed need) {
+            // A driver not declared safe for fine-grained faults gets RETRY, then the mmap lock (vmf_can_call_fault).
+            return need == LockNeed.FINE;
+        }
+
+        @Override
+        public boolean mayPrepareAnon() {
+            // vmf_anon_prepare: anon_vma_prepare may need the mmap lock, so under a VMA lock it is VM_FAULT_RETRY.
+            return false;
+        }
+
+        @Override
+        public boolean dropForIo() {
+            // Since 6.x a fault under a VMA lock drops it before waiting for I/O (VM_FAULT_RETRY), as the
+            // mmap lock path has done since 2010; the retry then finds the page cached.
+            release();
+            return true;
+        }
+
+        @Override
+        public boolean validate(PteTable table) {
+            return true;
+        }
+
+        /** vma_end_read, once. */
+        void release() {
+            if (!released) {
+                released = true;
+                VmaReaders.exit(slot);
+                lock.endRead();
+            }
+        }
+    }
+}
