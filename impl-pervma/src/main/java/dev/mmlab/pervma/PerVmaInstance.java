@@ -4,6 +4,7 @@ import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
+import dev.mmlab.api.OpKind;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
@@ -75,10 +76,12 @@ final class PerVmaInstance implements StrategyInstance {
     private final FaultHandler faultHandler;
     private final Queue<String> problems = new ConcurrentLinkedQueue<>();
     private final AtomicInteger skipStartWrites = new AtomicInteger();
+    private final boolean forkVmaLocking;
 
     PerVmaInstance(Supplier<VmaLock> lockFactory, boolean mapsUnderVmaLock, boolean faultRetry, boolean populateDropsLock,
-            boolean munmapDowngrade, MmContext context) {
+            boolean munmapDowngrade, boolean forkVmaLocking, MmContext context) {
         this.lockFactory = lockFactory;
+        this.forkVmaLocking = forkVmaLocking;
         this.mapsUnderVmaLock = mapsUnderVmaLock;
         this.checking = context.checking();
         this.counters = context.counters();
@@ -214,6 +217,11 @@ final class PerVmaInstance implements StrategyInstance {
         public void startWrite(Vma vma) {
             if (skipStartWrites.get() > 0 && skipStartWrites.getAndDecrement() > 0) {
                 counters.increment(PerVmaStrategy.NAME + ".test_skipped_start_write");
+                return;
+            }
+            if (!forkVmaLocking && writer != null && writer.op() == OpKind.FORK) {
+                // Pre-6.4 dup_mmap: parent VMAs are copied without vma_start_write (unsafe; for measuring its cost).
+                counters.increment(PerVmaStrategy.NAME + ".fork_unlocked_vma");
                 return;
             }
             VmaLock lock = lockOf(vma);

@@ -41,7 +41,9 @@ public final class PerVmaStrategy implements LockingStrategy {
                         + "locks, falling back to the mmap read lock for a write-locked VMA (6.17)"),
                 StrategyOption.bool("faultRetry", true, "a fault that waits for I/O under the mmap lock drops it and retries"),
                 StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
-                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades the mmap lock to read while zapping (4.20)"));
+                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades the mmap lock to read while zapping (4.20)"),
+                StrategyOption.bool("forkVmaLocking", true, "fork write-locks every parent VMA before copying it (the "
+                        + "6.4 fix for the fork/COW corruption; false is unsafe and only for measuring its cost)"));
     }
 
     /** One address space's parts. Thread-safe; does not block. */
@@ -49,6 +51,6 @@ public final class PerVmaStrategy implements LockingStrategy {
     public StrategyInstance create(StrategyConfig config, MmContext context) {
         Supplier<VmaLock> locks = "rwsem".equals(config.get("lock")) ? RwsemVmaLock::new : RefcountVmaLock::new;
         return new PerVmaInstance(locks, config.bool("mapsUnderVmaLock"), config.bool("faultRetry"),
-                config.bool("populateDropsLock"), config.bool("munmapDowngrade"), context);
+                config.bool("populateDropsLock"), config.bool("munmapDowngrade"), config.bool("forkVmaLocking"), context);
     }
 }
