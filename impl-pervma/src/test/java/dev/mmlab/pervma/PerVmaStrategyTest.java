@@ -32,7 +32,8 @@ class PerVmaStrategyTest {
         LockingStrategy s = all.get("pervma");
         assertThat(s).isInstanceOf(PerVmaStrategy.class);
         assertThat(s.options()).extracting(o -> o.key())
-                .containsExactly("lock", "mapsUnderVmaLock", "faultRetry", "populateDropsLock", "munmapDowngrade");
+                .containsExactly("lock", "mapsUnderVmaLock", "faultRetry", "populateDropsLock", "munmapDowngrade",
+                        "forkVmaLocking");
         assertThat(all.select("pervma").config().get("lock")).isEqualTo("refcount");
         assertThatThrownBy(() -> all.select("pervma:lock=mutex")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("rwsem|refcount");
