@@ -32,7 +32,10 @@ public interface VmOps {
     /** A copy of a VMA of this driver appeared (split or fork). */
     default void open(VmOpsContext context, Vma vma) {}
 
-    /** A VMA of this driver went away. Called exactly once per VMA that was published. */
+    /**
+     * A VMA of this driver went away. Called exactly once per VMA that was published, and once per piece of a
+     * split that is unmapped straight away (that piece got {@link #open} without ever being published).
+     */
     default void close(VmOpsContext context, Vma vma) {}
 
     /**

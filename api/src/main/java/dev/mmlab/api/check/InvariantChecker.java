@@ -52,7 +52,7 @@ public final class InvariantChecker {
         Set<BackingFile> files = new LinkedHashSet<>(extraFiles);
         for (Mm mm : mms) {
             List<Vma> vmas = mm.tree().all();
-            checkLayout(vmas, out);
+            checkLayout(vmas, mm.startBrk(), out);
             files.addAll(mm.filesSeen());
             Map<Page, Integer> pins = mm.pins();
             checkPtes(mm, vmas, pins, refs, out);
@@ -74,6 +74,15 @@ public final class InvariantChecker {
     }
 
     static void checkLayout(List<Vma> vmas, List<Violation> out) {
+        checkLayout(vmas, -1, out);
+    }
+
+    /**
+     * As {@link #checkLayout(List, List)}; a pair meeting at {@code startBrk} is exempt from the canonical rule,
+     * because brk never merges the heap with what lies below start_brk ({@code do_brk_flags} only extends the
+     * VMA that {@code vma_prev_limit(start_brk)} finds).
+     */
+    static void checkLayout(List<Vma> vmas, long startBrk, List<Violation> out) {
         Vma prev = null;
         for (Vma v : vmas) {
             if (!Linux.isPageAligned(v.start()) || !Linux.isPageAligned(v.end()) || v.start() >= v.end()) {
@@ -88,7 +97,7 @@ public final class InvariantChecker {
             if (prev != null) {
                 if (prev.end() > v.start()) {
                     out.add(new Violation(Violation.Rule.VMA_LAYOUT, "overlap or disorder " + prev + " / " + v));
-                } else if (VmaMerge.canMerge(prev, v)) {
+                } else if (VmaMerge.canMerge(prev, v) && v.start() != startBrk) {
                     out.add(new Violation(Violation.Rule.VMA_CANONICAL, "should have merged " + prev + " / " + v));
                 }
             }

@@ -18,6 +18,8 @@ public final class PageAllocator {
     private final double stallProbability;
     private final LatencyModel stallLatency;
     private final Set<Page> live = ConcurrentHashMap.newKeySet();
+    /** Pages reserved against the limit: taken before a page exists, given back when it is freed. */
+    private final AtomicLong reserved = new AtomicLong();
     private final AtomicLong allocated = new AtomicLong();
     private final AtomicLong freed = new AtomicLong();
     private final AtomicLong stalls = new AtomicLong();
@@ -69,10 +71,15 @@ public final class PageAllocator {
             stalls.incrementAndGet();
             stallLatency.sleep(random.get());
         }
-        if (limitPages > 0 && live.size() >= limitPages) {
-            failures.incrementAndGet();
-            return null;
-        }
+        // Reserve first, with a CAS, so racing allocations can never exceed the limit together.
+        long now;
+        do {
+            now = reserved.get();
+            if (limitPages > 0 && now >= limitPages) {
+                failures.incrementAndGet();
+                return null;
+            }
+        } while (!reserved.compareAndSet(now, now + 1));
         Page page = new Page(this, kind, file, index, content);
         live.add(page);
         allocated.incrementAndGet();
@@ -84,6 +91,7 @@ public final class PageAllocator {
             throw new IllegalStateException("double free of " + page);
         }
         freed.incrementAndGet();
+        reserved.decrementAndGet();
     }
 
     /** Pages allocated and not yet freed (a snapshot view). */

@@ -10,6 +10,7 @@ import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmFault;
+import dev.mmlab.api.VmFlags;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.mem.BackingFile;
@@ -131,7 +132,7 @@ final class FaultEngine implements FaultCore {
             if (!attempt.mayPrepareAnon()) {
                 return FaultOutcome.RETRY;
             }
-            vma.prepareAnon(new AnonIdentity());
+            vma.prepareAnon(mergeableAnon(vma));
         }
         Page copy = allocator.allocateAnon(existing.content());
         if (copy == null) {
@@ -175,7 +176,7 @@ final class FaultEngine implements FaultCore {
                 if (!attempt.mayPrepareAnon()) {
                     return FaultOutcome.RETRY;
                 }
-                vma.prepareAnon(new AnonIdentity());
+                vma.prepareAnon(mergeableAnon(vma));
             }
             Page fresh = allocator.allocateAnon(0);
             if (fresh == null) {
@@ -218,7 +219,7 @@ final class FaultEngine implements FaultCore {
             return commit(attempt, page, cached, bits, kind);
         }
         if (vma.anon() == null) {
-            vma.prepareAnon(new AnonIdentity());
+            vma.prepareAnon(mergeableAnon(vma));
         }
         Page copy = allocator.allocateAnon(cached.content());
         cached.put();
@@ -291,5 +292,40 @@ final class FaultEngine implements FaultCore {
                 counters.increment("fault.io_error");
                 return FaultOutcome.BUS;
         }
+    }
+
+    /**
+     * {@code __anon_vma_prepare} -> {@code find_mergeable_anon_vma}: a VMA's first anonymous page reuses the
+     * identity of an adjacent VMA (the next tried first, then the previous) when the two could merge but for
+     * their protection ({@code anon_vma_compatible}: same file, pgoff contiguous, flags equal apart from
+     * VM_ACCESS_FLAGS and VM_SOFTDIRTY) and that identity was not inherited through fork (its chain is
+     * singular); otherwise a new one. Reads neighbours from the lockless tree; the caller's CAS decides.
+     */
+    private AnonIdentity mergeableAnon(Vma vma) {
+        Vma next = tree.find(vma.end());
+        if (next != null && next.start() == vma.end()) {
+            AnonIdentity reused = reusableAnon(next, vma, next);
+            if (reused != null) {
+                return reused;
+            }
+        }
+        Vma prev = tree.findPrev(vma.start());
+        if (prev != null && prev.end() == vma.start()) {
+            AnonIdentity reused = reusableAnon(prev, prev, vma);
+            if (reused != null) {
+                return reused;
+            }
+        }
+        return new AnonIdentity();
+    }
+
+    /** {@code reusable_anon_vma}: {@code old}'s identity, if {@code a} (ending where {@code b} starts) and {@code b} are compatible. */
+    private static AnonIdentity reusableAnon(Vma old, Vma a, Vma b) {
+        long ignore = VmFlags.VM_ACCESS_FLAGS | VmFlags.VM_SOFTDIRTY;
+        boolean compatible = a.end() == b.start() && a.file() == b.file()
+                && ((a.flags() ^ b.flags()) & ~ignore) == 0
+                && b.pgoff() == a.pgoff() + Linux.pages(b.start() - a.start());
+        AnonIdentity anon = old.anon();
+        return compatible && anon != null && anon.parent() == null ? anon : null;
     }
 }

@@ -4,6 +4,7 @@ import static dev.mmlab.api.Linux.*;
 import static dev.mmlab.api.VmFlags.*;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.FaultHandler;
@@ -514,46 +515,68 @@ public final class Mm {
         return counted(OpKind.MMAP, () -> doMmap(addr, len, prot, flags, null, offset, ops));
     }
 
+    /**
+     * {@code LEGACY_MAP_MASK}: the flags {@code MAP_SHARED_VALIDATE} accepts for a file. {@code MAP_FIXED_NOREPLACE}
+     * and {@code MAP_SYNC} are not in it (MAP_SYNC only for DAX files, which the model has none of).
+     */
+    private static final int LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE
+            | MAP_EXECUTABLE | 0x4000000 /* MAP_UNINITIALIZED */ | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE
+            | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | (21 << 26) | (30 << 26) /* MAP_HUGE_2MB, _1GB */;
+
+    /*
+     * Argument checks follow the order of sys_mmap, ksys_mmap_pgoff, do_mmap and __get_unmapped_area, so a call
+     * with two faults reports the errno Linux reports.
+     */
     private long doMmap(long addr, long len, int prot, int flags, OpenFile file, long offset, VmOps ops) {
-        int type = flags & MAP_TYPE;
-        if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) {
-            throw ErrnoException.of(Errno.EINVAL, "flags %#x: exactly one of MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE is required", flags);
+        if (!isPageAligned(offset)) {
+            throw ErrnoException.of(Errno.EINVAL, "offset %#x is not page aligned", offset);
         }
-        if (type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN) != 0) {
-            throw ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with unknown flags %#x", flags & ~MAP_KNOWN);
-        }
-        boolean shared = type != MAP_PRIVATE;
         boolean anonymous = (flags & MAP_ANONYMOUS) != 0 && ops == null;
+        if (ops == null && !anonymous && file == null) {
+            throw new ErrnoException(Errno.EBADF, "a file mapping needs an open file (or MAP_ANONYMOUS)");
+        }
+        int type = flags & MAP_TYPE;
         if (len == 0) {
             throw new ErrnoException(Errno.EINVAL, "length is zero");
-        }
-        boolean fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        if (fixed && !isPageAligned(addr)) {
-            throw ErrnoException.of(Errno.EINVAL, "MAP_FIXED address %#x is not page aligned", addr);
         }
         long length = pageAlign(len);
         if (length == 0 || len < 0 || length > TASK_SIZE) {
             throw ErrnoException.of(Errno.ENOMEM, "length %#x is larger than the address space", len);
         }
-        if (!isPageAligned(offset)) {
-            throw ErrnoException.of(Errno.EINVAL, "offset %#x is not page aligned", offset);
-        }
         long pgoff = anonymous ? 0 : offset >>> PAGE_SHIFT;
         if (!anonymous && (offset < 0 || pgoff + pages(length) < pgoff)) {
             throw ErrnoException.of(Errno.EOVERFLOW, "offset %#x plus length %#x overflows", offset, length);
         }
+        boolean fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
         if (fixed && (addr < 0 || addr > TASK_SIZE - length)) {
             throw ErrnoException.of(Errno.ENOMEM, "range %#x+%#x is outside user space", addr, length);
+        }
+        if (fixed && !isPageAligned(addr)) {
+            throw ErrnoException.of(Errno.EINVAL, "MAP_FIXED address %#x is not page aligned", addr);
         }
         if (fixed && addr < MMAP_MIN_ADDR) {
             throw ErrnoException.of(Errno.EPERM, "address %#x is below mmap_min_addr (%#x)", addr, MMAP_MIN_ADDR);
         }
+        if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) {
+            throw ErrnoException.of(Errno.EINVAL, "flags %#x: exactly one of MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE is required", flags);
+        }
+        if (type == MAP_SHARED_VALIDATE && !anonymous && (flags & ~LEGACY_MAP_MASK) != 0) {
+            throw ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with flags %#x this file does not support", flags & ~LEGACY_MAP_MASK);
+        }
+        if (type == MAP_SHARED_VALIDATE && anonymous && (flags & ~MAP_KNOWN) != 0) {
+            throw ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with unknown flags %#x", flags & ~MAP_KNOWN);
+        }
+        boolean shared = type != MAP_PRIVATE;
         long vmFlags = VmFlags.fromProt(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | defFlags;
         if ((flags & MAP_GROWSDOWN) != 0) {
             vmFlags |= VM_GROWSDOWN;
         }
         if ((flags & MAP_LOCKED) != 0) {
             vmFlags |= VM_LOCKED;
+        }
+        if ((flags & MAP_STACK) != 0) {
+            // calc_vm_flag_bits (6.7+, with THP): a thread stack is never backed by huge pages.
+            vmFlags |= VM_NOHUGEPAGE;
         }
         if ((flags & MAP_NORESERVE) != 0) {
             vmFlags |= VM_NORESERVE;
@@ -597,7 +620,8 @@ public final class Mm {
         }
         boolean noreplace = (flags & MAP_FIXED_NOREPLACE) != 0;
         boolean populate = ((flags & MAP_POPULATE) != 0 && (flags & MAP_NONBLOCK) == 0) || (vmFlags & VM_LOCKED) != 0;
-        boolean thpAlign = anonymous && !shared && length % PMD_SIZE == 0;
+        // __get_unmapped_area: the THP path is for anonymous memory without MAP_SHARED (shmem has its own).
+        boolean thpAlign = anonymous && !shared;
         long peek = fixed ? addr : unmappedArea(addr, length, thpAlign);
         long finalFlags = vmFlags;
         BackingFile finalBacking = backing;
@@ -640,6 +664,7 @@ public final class Mm {
             if (placed[1] == 1) {
                 populate(guard, at, at + length);
             }
+            // mm_populate ignores errors; the new range is one VMA, so stopping at the first is the same.
             return null;
         });
         if (populate && placed[1] == 0) {
@@ -683,41 +708,79 @@ public final class Mm {
         return edit;
     }
 
+    /** {@code TASK_UNMAPPED_BASE} (x86-64, no randomization): where the bottom-up fallback search starts. */
+    static final long MMAP_LEGACY_BASE = pageAlign(TASK_SIZE / 3);
+
     /**
-     * {@code get_unmapped_area}: the hint if free, else the highest gap below mmap_base that fits (THP-aligned
-     * for anonymous lengths that are multiples of 2 MiB, as Linux 6.18 does). Reads the lockless snapshot;
-     * callers verify under their lock.
+     * {@code __get_unmapped_area} for x86-64's top-down layout. A free hint wins (rounded as
+     * {@code round_hint_to_min} does). With no hint, private anonymous memory ({@code thpEligible}) whose length
+     * is a multiple of 2 MiB is THP aligned as Linux 6.18's {@code __thp_get_unmapped_area} does it: search for
+     * the length plus 2 MiB, then round up inside that padding; if even the padded search fails, search
+     * unaligned. Otherwise the highest gap below mmap_base that fits, then, as
+     * {@code arch_get_unmapped_area_topdown} falls back, the lowest gap above {@code TASK_UNMAPPED_BASE}.
+     * Growsdown VMAs keep their guard gap ({@code vm_start_gap}). Reads the lockless snapshot; callers verify
+     * under their lock. Never blocks.
+     *
+     * @throws ErrnoException ENOMEM when nothing fits
      */
-    long unmappedArea(long hint, long length, boolean thpAlign) {
+    long unmappedArea(long hint, long length, boolean thpEligible) {
+        if (length <= 0 || length > TASK_SIZE) {
+            throw ErrnoException.of(Errno.ENOMEM, "no free range of %#x bytes", length);
+        }
+        List<Vma> all = tree.all();
         if (hint != 0) {
             long h = hint & PAGE_MASK;
             if (h < MMAP_MIN_ADDR) {
                 h = pageAlign(MMAP_MIN_ADDR);
             }
-            if (h + length <= TASK_SIZE && h + length > h) {
+            if (h >= 0 && h <= TASK_SIZE - length) {
                 Vma next = tree.findNext(h);
                 if (next == null || h + length <= startGap(next)) {
                     return h;
                 }
             }
+        } else if (thpEligible && length % PMD_SIZE == 0) {
+            long padded = searchGap(all, length + PMD_SIZE);
+            if (padded >= 0) {
+                long offSub = -padded & (PMD_SIZE - 1);
+                return offSub == 0 ? padded + PMD_SIZE : padded + offSub;
+            }
         }
-        long align = thpAlign ? PMD_SIZE : PAGE_SIZE;
-        List<Vma> all = tree.all();
+        long at = searchGap(all, length);
+        if (at < 0) {
+            throw ErrnoException.of(Errno.ENOMEM, "no free range of %#x bytes below %#x or above %#x", length,
+                    config.mmapBase(), MMAP_LEGACY_BASE);
+        }
+        return at;
+    }
+
+    /** {@code vm_unmapped_area} top-down below mmap_base, then bottom-up above TASK_UNMAPPED_BASE; -1 if nothing fits. */
+    private long searchGap(List<Vma> all, long length) {
         long high = config.mmapBase();
         for (int i = all.size(); i >= 0; i--) {
+            long gapStart = i == 0 ? MMAP_MIN_ADDR : Math.max(MMAP_MIN_ADDR, all.get(i - 1).end());
+            if (gapStart >= high) {
+                continue;
+            }
             long gapEnd = i == all.size() ? high : Math.min(high, startGap(all.get(i)));
-            long gapStart = i == 0 ? MMAP_MIN_ADDR : all.get(i - 1).end();
-            if (gapEnd - length >= gapStart && gapEnd >= length) {
-                long candidate = (gapEnd - length) & ~(align - 1);
-                if (candidate >= gapStart && candidate >= MMAP_MIN_ADDR) {
-                    return candidate;
-                }
+            if (gapEnd - gapStart >= length) {
+                return gapEnd - length;
             }
             if (i > 0 && all.get(i - 1).end() <= MMAP_MIN_ADDR) {
                 break;
             }
         }
-        throw ErrnoException.of(Errno.ENOMEM, "no free range of %#x bytes below %#x", length, high);
+        for (int i = 0; i <= all.size(); i++) {
+            long gapStart = i == 0 ? MMAP_LEGACY_BASE : Math.max(MMAP_LEGACY_BASE, all.get(i - 1).end());
+            long gapEnd = i == all.size() ? TASK_SIZE : startGap(all.get(i));
+            if (gapEnd <= MMAP_LEGACY_BASE) {
+                continue;
+            }
+            if (gapEnd - gapStart >= length) {
+                return gapStart;
+            }
+        }
+        return -1;
     }
 
     /** {@code vm_start_gap}: a growsdown VMA keeps the guard gap free below it. */
@@ -978,7 +1041,7 @@ public final class Mm {
             if ((flags & MCL_CURRENT) != 0) {
                 lockAll(set);
                 if ((flags & MCL_ONFAULT) == 0) {
-                    populate(null, MMAP_MIN_ADDR, TASK_SIZE);
+                    populateIgnoringErrors(MMAP_MIN_ADDR, TASK_SIZE);
                 }
             }
             return null;
@@ -1035,6 +1098,10 @@ public final class Mm {
             }
             long end = addr + length;
             if (end == addr) {
+                return null;
+            }
+            if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) {
+                madvisePopulate(addr, end, advice == MADV_POPULATE_WRITE);
                 return null;
             }
             boolean holes = hasHoles(addr, end);
@@ -1151,28 +1218,48 @@ public final class Mm {
         });
     }
 
-    private void madviseRead(long start, long end, int advice) {
-        if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) {
-            for (Vma v : tree.overlapping(start, end)) {
-                if (v.has(VM_IO | VM_PFNMAP)) {
-                    throw new ErrnoException(Errno.EINVAL, "MADV_POPULATE on an I/O mapping: " + v);
-                }
+    /**
+     * {@code madvise_populate}: fault pages in VMA by VMA from {@code start} ({@code faultin_page_range}),
+     * stopping at the first hole with ENOMEM and at the first VMA that forbids the access (VM_IO/VM_PFNMAP, no
+     * VM_READ for a read, no VM_WRITE for a write) with EINVAL; what was populated before stays. A fault that
+     * fails gives EFAULT (SIGBUS, SIGSEGV) or ENOMEM (out of memory).
+     */
+    private void madvisePopulate(long start, long end, boolean write) {
+        Access access = write ? Access.WRITE : Access.READ;
+        long addr = start;
+        while (addr < end) {
+            Vma v = tree.find(addr);
+            if (v == null) {
+                throw ErrnoException.of(Errno.ENOMEM, "MADV_POPULATE: %#x is not mapped", addr);
             }
-            Access access = advice == MADV_POPULATE_WRITE ? Access.WRITE : Access.READ;
-            FaultOutcome outcome = populateWith(null, start, end, v -> access);
+            if (v.has(VM_IO | VM_PFNMAP) || !v.has(write ? VM_WRITE : VM_READ)) {
+                throw ErrnoException.of(Errno.EINVAL, "MADV_POPULATE_%s on a mapping that does not allow it: %s",
+                        write ? "WRITE" : "READ", v);
+            }
+            long stop = Math.min(end, v.end());
+            FaultOutcome outcome = populateWith(null, addr, stop, x -> access, false);
             if (outcome == FaultOutcome.OOM) {
                 throw new ErrnoException(Errno.ENOMEM, "MADV_POPULATE ran out of memory");
             }
-            if (outcome == FaultOutcome.BUS) {
-                throw new ErrnoException(Errno.EFAULT, "MADV_POPULATE hit an I/O error");
+            if (outcome == FaultOutcome.ACCESS) {
+                throw ErrnoException.of(Errno.EINVAL, "MADV_POPULATE: the mapping changed under it (%s)", outcome);
             }
-            if (outcome == FaultOutcome.ACCESS || outcome == FaultOutcome.SEGV) {
-                throw ErrnoException.of(Errno.EINVAL, "MADV_POPULATE: the mapping forbids the access (%s)", outcome);
+            if (outcome != FaultOutcome.MAPPED) {
+                throw ErrnoException.of(Errno.EFAULT, "MADV_POPULATE: the fault failed (%s)", outcome);
             }
-            return;
+            addr = stop;
         }
+    }
+
+    private void madviseRead(long start, long end, int advice) {
         boolean zaps = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE;
         if (!zaps) {
+            // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
+            // mmap read lock, and that is what they cost other threads.
+            locked(LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end), guard -> {
+                requireCovers(guard, start, end, false);
+                return null;
+            });
             return;
         }
         locked(LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end), guard -> {
@@ -1199,17 +1286,24 @@ public final class Mm {
     // ------------------------------------------------------------------ mremap
 
     /**
-     * {@code mremap(2)}: shrink, grow in place, or move ({@code MREMAP_MAYMOVE}, {@code MREMAP_FIXED},
-     * {@code MREMAP_DONTUNMAP}). Moving keeps the pages (their PTEs move). A fixed move of the same size may
-     * span several VMAs (Linux 6.17+).
+     * {@code mremap(2)} as Linux 6.18's {@code mm/mremap.c} does it: shrink in place (the unmapped tail may span
+     * several VMAs and holes), grow in place (merging with the next VMA where it may), or move
+     * ({@code MREMAP_MAYMOVE}; {@code MREMAP_FIXED}; {@code MREMAP_DONTUNMAP}, whose new address is a hint
+     * without {@code MREMAP_FIXED}). Moving keeps the pages (their PTEs move), the anon identity, and the pgoff
+     * (an anonymous VMA never faulted takes its new address's). A fixed move of the same size moves every VMA
+     * in the old range, keeping the gaps between them, each over its own part of the target (6.17+
+     * {@code remap_move}); it stops at the first VMA that cannot move, keeping the moves before it.
+     * {@code MREMAP_DONTUNMAP} clears VM_LOCKED on what stays. Caller holds no lock of this mm; may block.
      *
-     * @throws ErrnoException EINVAL (bad flags, unaligned, zero new length, overlapping fixed ranges), EFAULT
-     *         (old range not one mapping), ENOMEM (cannot grow in place without MAYMOVE, no room), EINTR
+     * @throws ErrnoException EINVAL (bad flags, unaligned, zero new length, overlapping ranges, DONTUNMAP of a
+     *         special mapping), EFAULT (no mapping at the old address, or the range to move or grow is not one
+     *         VMA), ENOMEM (cannot grow in place without MAYMOVE, no room), EINTR
      */
     public long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr) {
         return counted(OpKind.MREMAP, () -> doMremap(oldAddr, oldLen, newLen, flags, newAddr));
     }
 
+    /** {@code check_mremap_params} then the dispatch of {@code do_mremap}. */
     private long doMremap(long oldAddr, long oldLenIn, long newLenIn, int flags, long newAddr) {
         if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0) {
             throw ErrnoException.of(Errno.EINVAL, "unknown mremap flags %#x", flags);
@@ -1217,72 +1311,90 @@ public final class Mm {
         boolean mayMove = (flags & MREMAP_MAYMOVE) != 0;
         boolean fixed = (flags & MREMAP_FIXED) != 0;
         boolean dontUnmap = (flags & MREMAP_DONTUNMAP) != 0;
-        if ((fixed || dontUnmap) && !mayMove) {
-            throw new ErrnoException(Errno.EINVAL, "MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE");
-        }
         if (!isPageAligned(oldAddr)) {
             throw ErrnoException.of(Errno.EINVAL, "old address %#x is not page aligned", oldAddr);
         }
         long oldLen = pageAlign(oldLenIn);
         long newLen = pageAlign(newLenIn);
-        if (newLen == 0 || newLenIn < 0 || oldLenIn < 0 || (oldLenIn != 0 && oldLen == 0)) {
-            throw new ErrnoException(Errno.EINVAL, "mremap new length is zero or a length overflows");
+        if (newLen == 0) {
+            throw new ErrnoException(Errno.EINVAL, "mremap new length is zero");
         }
-        if (dontUnmap && oldLen != newLen) {
-            throw new ErrnoException(Errno.EINVAL, "MREMAP_DONTUNMAP needs equal lengths");
+        if (newLen < 0 || newLen > TASK_SIZE) {
+            throw ErrnoException.of(Errno.EINVAL, "mremap new length %#x is larger than the address space", newLenIn);
         }
-        if (oldLen == 0) {
-            throw new ErrnoException(Errno.EINVAL, "mremap with old_len 0 (duplicating a shared mapping) is not modelled");
-        }
-        if (oldAddr < 0 || oldAddr > TASK_SIZE - oldLen) {
-            throw new ErrnoException(Errno.EINVAL, "old range is outside user space");
-        }
-        if (fixed) {
-            if (!isPageAligned(newAddr) || newLen > TASK_SIZE || newAddr < 0 || newAddr > TASK_SIZE - newLen) {
-                throw ErrnoException.of(Errno.EINVAL, "new address %#x is unaligned or out of range", newAddr);
+        boolean impliesNewAddr = fixed || dontUnmap;
+        if (impliesNewAddr) {
+            if (newAddr < 0 || newAddr > TASK_SIZE - newLen) {
+                throw ErrnoException.of(Errno.EINVAL, "new address %#x is out of range", newAddr);
             }
-            if (overlaps(oldAddr, oldAddr + oldLen, newAddr, newAddr + newLen)) {
+            if (!isPageAligned(newAddr)) {
+                throw ErrnoException.of(Errno.EINVAL, "new address %#x is not page aligned", newAddr);
+            }
+            if (!mayMove) {
+                throw new ErrnoException(Errno.EINVAL, "MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE");
+            }
+            if (dontUnmap && oldLen != newLen) {
+                throw new ErrnoException(Errno.EINVAL, "MREMAP_DONTUNMAP needs equal lengths");
+            }
+            if (Long.compareUnsigned(oldAddr + oldLen, newAddr) > 0 && Long.compareUnsigned(newAddr + newLen, oldAddr) > 0) {
                 throw new ErrnoException(Errno.EINVAL, "old and new ranges overlap");
             }
         }
-        Vma vma = tree.find(oldAddr);
-        boolean multiMove = fixed && oldLen == newLen && !dontUnmap;
-        long peekTarget = fixed ? newAddr : mayMove ? peekMoveTarget(oldAddr, oldLen, newLen, vma) : oldAddr;
+        if (oldAddr < 0 || oldAddr >= TASK_SIZE) {
+            throw ErrnoException.of(Errno.EFAULT, "%#x is not mapped (outside user space)", oldAddr);
+        }
+        // The old range as far as it can hold VMAs (a length past the top is not an error by itself).
+        long oldEnd = oldLen < 0 || oldAddr + oldLen < oldAddr || oldAddr + oldLen > TASK_SIZE ? TASK_SIZE : oldAddr + oldLen;
+        long peekTarget = peekMoveTarget(oldAddr, oldLen, newLen, flags, newAddr);
         long lo = Math.min(oldAddr, peekTarget);
-        long hi = Math.max(oldAddr + Math.max(oldLen, newLen), peekTarget + newLen);
+        long hi = Math.max(Math.max(oldEnd, oldAddr + Math.min(newLen, TASK_SIZE - oldAddr)), peekTarget + newLen);
         LockIntent intent = intentWithNeighbours(OpKind.MREMAP, lo, hi);
         return locked(intent, guard -> {
-            requireCovers(guard, lo, hi, true);
-            Vma v = tree.find(oldAddr);
-            List<Vma> olds = tree.overlapping(oldAddr, oldAddr + oldLen);
-            boolean spansSeveral = olds.size() > 1 || v == null || v.end() < oldAddr + oldLen;
-            if (multiMove && spansSeveral && !olds.isEmpty()) {
-                return moveSeveral(guard, olds, oldAddr, oldLen, newAddr);
+            requireCoversWithNeighbours(guard, lo, hi);
+            if (fixed && oldLen == newLen) {
+                return remapMove(guard, oldAddr, oldEnd, newAddr, dontUnmap);
             }
+            Vma v = tree.find(oldAddr);
             if (v == null) {
                 throw ErrnoException.of(Errno.EFAULT, "%#x is not mapped", oldAddr);
             }
-            if (oldAddr + oldLen > v.end()) {
-                throw ErrnoException.of(Errno.EFAULT, "%#x-%#x is not one mapping", oldAddr, oldAddr + oldLen);
-            }
-            if (newLen > oldLen && v.has(VM_DONTEXPAND | VM_PFNMAP)) {
-                throw new ErrnoException(Errno.EFAULT, "cannot grow a special mapping: " + v);
-            }
-            if (fixed) {
-                requireCoarse(guard, maxCloseNeed(newAddr, newAddr + newLen));
-                unmapLocked(guard, newAddr, newAddr + newLen, false);
-                if (oldLen > newLen) {
-                    unmapLocked(guard, oldAddr + newLen, oldAddr + oldLen, false);
+            // Lengths are unsigned in Linux: a negative long is a huge length.
+            boolean shrink = Long.compareUnsigned(newLen, oldLen) < 0;
+            boolean expand = Long.compareUnsigned(newLen, oldLen) > 0;
+            // check_prep_vma: the checks below apply only when the call maps something new.
+            if (expand || impliesNewAddr) {
+                if (oldLen == 0) {
+                    throw new ErrnoException(Errno.EINVAL, v.has(VM_MAYSHARE)
+                            ? "mremap with old_len 0 (duplicating a shared mapping) is not modelled"
+                            : "mremap with old_len 0 cannot duplicate a private mapping");
                 }
-                return moveVma(guard, tree.find(oldAddr), oldAddr, Math.min(oldLen, newLen), newLen, newAddr, dontUnmap);
-            }
-            if (newLen <= oldLen) {
-                if (newLen < oldLen) {
-                    unmapLocked(guard, oldAddr + newLen, oldAddr + oldLen, false);
+                if (dontUnmap && v.has(VM_DONTEXPAND | VM_PFNMAP)) {
+                    throw new ErrnoException(Errno.EINVAL, "MREMAP_DONTUNMAP of a special mapping: " + v);
                 }
+                long kept = shrink ? newLen : oldLen;
+                if (kept > v.end() - oldAddr) {
+                    throw ErrnoException.of(Errno.EFAULT, "%#x-%#x is not one mapping", oldAddr, oldAddr + kept);
+                }
+                if (expand && v.has(VM_DONTEXPAND | VM_PFNMAP)) {
+                    throw new ErrnoException(Errno.EFAULT, "cannot grow a special mapping: " + v);
+                }
+            }
+            if (shrink && Long.compareUnsigned(oldLen - newLen, TASK_SIZE - (oldAddr + newLen)) > 0) {
+                throw ErrnoException.of(Errno.EINVAL, "mremap: the range to unmap %#x+%#x leaves user space", oldAddr + newLen, oldLen - newLen);
+            }
+            requireCoarse(guard, max(driverNeed(oldAddr, oldEnd), impliesNewAddr && fixed ? driverNeed(newAddr, newAddr + newLen) : LockNeed.FINE));
+            if (impliesNewAddr) {
+                return mremapTo(guard, oldAddr, oldLen, newLen, newAddr, fixed, dontUnmap, peekTarget);
+            }
+            if (!shrink && !expand) {
                 return oldAddr;
             }
-            if (oldAddr + oldLen == v.end() && !dontUnmap) {
+            if (shrink) {
+                // shrink_vma: the tail goes like an munmap, whatever VMAs and holes it spans; the lock may drop.
+                unmapLocked(guard, oldAddr + newLen, oldAddr + oldLen, true);
+                return oldAddr;
+            }
+            if (oldAddr + oldLen == v.end()) {
                 Vma next = tree.findNext(v.end());
                 if ((next == null || next.start() >= oldAddr + newLen) && oldAddr + newLen <= TASK_SIZE) {
                     growInPlace(guard, v, oldAddr + newLen);
@@ -1292,44 +1404,141 @@ public final class Mm {
             if (!mayMove) {
                 throw ErrnoException.of(Errno.ENOMEM, "cannot grow %#x in place and MREMAP_MAYMOVE was not given", oldAddr);
             }
-            long target = guard.intent().isCoarse() ? unmappedArea(0, newLen, false) : peekTarget;
+            long target = guard.intent().isCoarse() ? unmappedArea(0, newLen, thpEligible(v)) : peekTarget;
             if (!tree.overlapping(target, target + newLen).isEmpty() || target == oldAddr) {
                 throw new NeedsWiderLock(0, 0, true);
             }
-            return moveVma(guard, v, oldAddr, oldLen, newLen, target, dontUnmap);
+            return moveVma(guard, v, oldAddr, oldLen, newLen, target, false);
         });
     }
 
-    private long peekMoveTarget(long oldAddr, long oldLen, long newLen, Vma vma) {
-        if (newLen <= oldLen || vma == null) {
+    /** {@code mremap_to}: a fixed or DONTUNMAP move of one VMA, after unmapping the target and shrinking. */
+    private long mremapTo(MmLockGuard guard, long oldAddr, long oldLen, long newLen, long newAddr, boolean fixed,
+            boolean dontUnmap, long peekTarget) {
+        long target;
+        if (fixed) {
+            unmapLocked(guard, newAddr, newAddr + newLen, false);
+            target = newAddr;
+        } else {
+            // vrm_set_new_addr: without MREMAP_FIXED the new address is a hint.
+            Vma v = tree.find(oldAddr);
+            target = guard.intent().isCoarse() ? unmappedArea(newAddr, newLen, newAddr == 0 && thpEligible(v))
+                    : peekTarget;
+            if (!tree.overlapping(target, target + newLen).isEmpty()
+                    || overlaps(oldAddr, oldAddr + oldLen, target, target + newLen)) {
+                throw new NeedsWiderLock(0, 0, true);
+            }
+        }
+        long len = oldLen;
+        if (Long.compareUnsigned(newLen, oldLen) < 0) {
+            unmapLocked(guard, oldAddr + newLen, oldAddr + oldLen, false);
+            len = newLen;
+        }
+        Vma v = tree.find(oldAddr);
+        if (v == null) {
+            throw ErrnoException.of(Errno.EFAULT, "%#x is no longer mapped", oldAddr);
+        }
+        return moveVma(guard, v, oldAddr, len, newLen, target, dontUnmap);
+    }
+
+    /**
+     * {@code remap_move} (6.17+): a fixed move of the same size. Every VMA in {@code [start, end)} moves by the
+     * same delta, so gaps keep their size, and each unmaps only its own part of the target. A hole at the start
+     * is EFAULT; an error at one VMA leaves the moves before it done.
+     */
+    private long remapMove(MmLockGuard guard, long start, long end, long newAddr, boolean dontUnmap) {
+        requireCoarse(guard, max(driverNeed(start, end), driverNeed(newAddr, newAddr + (end - start))));
+        long cursor = start;
+        boolean seen = false;
+        while (cursor < end) {
+            Vma v = tree.findNext(cursor);
+            if (v == null || v.start() >= end) {
+                break;
+            }
+            if (!seen && v.start() > start) {
+                throw ErrnoException.of(Errno.EFAULT, "%#x is not mapped", start);
+            }
+            seen = true;
+            long addr = Math.max(v.start(), start);
+            long len = Math.min(end, v.end()) - addr;
+            if (dontUnmap && v.has(VM_DONTEXPAND | VM_PFNMAP)) {
+                throw new ErrnoException(Errno.EINVAL, "MREMAP_DONTUNMAP of a special mapping: " + v);
+            }
+            long target = newAddr + (addr - start);
+            unmapLocked(guard, target, target + len, false);
+            Vma current = tree.find(addr);
+            if (current == null) {
+                throw ErrnoException.of(Errno.EFAULT, "%#x is no longer mapped", addr);
+            }
+            moveVma(guard, current, addr, len, len, target, dontUnmap);
+            cursor = addr + len;
+        }
+        if (!seen) {
+            throw ErrnoException.of(Errno.EFAULT, "%#x-%#x is not mapped", start, end);
+        }
+        return newAddr;
+    }
+
+    /** Whether {@code get_unmapped_area} takes the THP path for a move of {@code v}: private anonymous memory. */
+    private static boolean thpEligible(Vma v) {
+        return v != null && v.isAnonymous() && !v.has(VM_MAYSHARE);
+    }
+
+    /** Where a move would go, read without a lock: the lock's range; verified under the lock. */
+    private long peekMoveTarget(long oldAddr, long oldLen, long newLen, int flags, long newAddr) {
+        if ((flags & MREMAP_FIXED) != 0) {
+            return newAddr;
+        }
+        Vma vma = tree.find(oldAddr);
+        boolean dontUnmap = (flags & MREMAP_DONTUNMAP) != 0;
+        if ((flags & MREMAP_MAYMOVE) == 0 || vma == null || (!dontUnmap && newLen <= oldLen)) {
             return oldAddr;
         }
-        Vma next = tree.findNext(vma.end());
-        if (oldAddr + oldLen == vma.end() && (next == null || next.start() >= oldAddr + newLen)) {
-            return oldAddr;
+        if (!dontUnmap) {
+            Vma next = tree.findNext(vma.end());
+            if (oldAddr + oldLen == vma.end() && (next == null || next.start() >= oldAddr + newLen)) {
+                return oldAddr;
+            }
         }
         try {
-            return unmappedArea(0, newLen, false);
+            long hint = dontUnmap ? newAddr : 0;
+            return unmappedArea(hint, newLen, hint == 0 && thpEligible(vma));
         } catch (ErrnoException e) {
             return oldAddr;
         }
     }
 
-    private LockNeed maxCloseNeed(long start, long end) {
+    /** The strongest lock a driver callback needs for VMAs of {@code [start, end)} being split, opened or closed. */
+    private LockNeed driverNeed(long start, long end) {
         LockNeed need = LockNeed.FINE;
         for (Vma v : tree.overlapping(start, end)) {
-            need = max(need, v.lockNeed(VmOpsCallback.CLOSE));
+            need = max(need, max(v.lockNeed(VmOpsCallback.OPEN), v.lockNeed(VmOpsCallback.CLOSE)));
         }
         return need;
     }
 
+    /**
+     * Coverage of everything a change inside {@code [lo, hi)} may touch, checked before the first change: the
+     * VMAs straddling or adjacent to its ends (merges and splits reach them).
+     */
+    private void requireCoversWithNeighbours(MmLockGuard guard, long lo, long hi) {
+        long from = lo;
+        long to = hi;
+        Vma prev = tree.findPrev(lo);
+        if (prev != null && prev.end() >= lo) {
+            from = Math.min(from, prev.start());
+        }
+        Vma next = tree.findNext(hi);
+        if (next != null && next.start() <= hi) {
+            to = Math.max(to, next.end());
+        }
+        requireCovers(guard, from, to, true);
+    }
+
+    /** {@code vma_merge_extend}: grow {@code v} to {@code newEnd}, merging with the next VMA where it may. */
     private void growInPlace(MmLockGuard guard, Vma v, long newEnd) {
         Vma grown = new Vma(v.start(), newEnd, v.flags(), v.pgoff(), v.file(), v.ops(), v.anon(), lockStateFactory.get());
         List<Vma> window = new ArrayList<>();
-        Vma prev = tree.findPrev(v.start());
-        if (prev != null && prev.end() == v.start()) {
-            window.add(prev);
-        }
         Vma next = tree.find(newEnd);
         if (next != null && next.start() == newEnd) {
             window.add(next);
@@ -1343,7 +1552,11 @@ public final class Mm {
         }
     }
 
-    /** {@code move_vma}: a new VMA at {@code target} with {@code v}'s attributes; PTEs move; the old range goes. */
+    /**
+     * {@code move_vma}: a copy of {@code v}'s mapping at {@code target} (driver {@code open} runs for it, as
+     * {@code copy_vma} does), merged with its new neighbours; PTEs move; the old range is unmapped, or with
+     * DONTUNMAP stays, its VMA losing VM_LOCKED (and its anon identity when all of it moved).
+     */
     private long moveVma(MmLockGuard guard, Vma v, long oldAddr, long oldLen, long newLen, long target, boolean dontUnmap) {
         requireCovers(guard, Math.min(oldAddr, target), Math.max(oldAddr + oldLen, target + newLen), true);
         long pgoff = v.pgoffOf(oldAddr);
@@ -1351,12 +1564,21 @@ public final class Mm {
             // copy_vma: an anonymous VMA never faulted takes the pgoff of its new address.
             pgoff = target >>> PAGE_SHIFT;
         }
+        boolean wholeVma = v.start() == oldAddr && v.end() == oldAddr + oldLen;
         Vma moved = new Vma(target, target + newLen, v.flags(), pgoff, v.file(), v.ops(), v.anon(), lockStateFactory.get());
         VmaLayout.Edit insert = VmaLayout.insert(window(target, target + newLen), moved, lockStateFactory);
+        if (moved.ops() != null) {
+            insert.opened.add(moved);
+        }
+        // move_vma: the source is write-isolated before its PTEs move, so no fault can map a page there that
+        // the unmap below would then zap (a lost write).
+        guard.startWrite(v);
         apply(guard, insert, false);
         movePtes(oldAddr, target, Math.min(oldLen, newLen));
         if (!dontUnmap) {
             unmapLocked(guard, oldAddr, oldAddr + oldLen, false);
+        } else {
+            dontUnmapComplete(guard, v, oldAddr, wholeVma);
         }
         if (moved.has(VM_LOCKED) && newLen > oldLen) {
             populate(guard, target + oldLen, target + newLen);
@@ -1364,23 +1586,28 @@ public final class Mm {
         return target;
     }
 
-    /** The 6.17 multi-VMA move: every VMA in the old range moves by the same delta, gaps kept. */
-    private long moveSeveral(MmLockGuard guard, List<Vma> olds, long oldAddr, long len, long newAddr) {
-        for (Vma v : olds) {
-            if (v.has(VM_DONTEXPAND | VM_PFNMAP) || v.ops() != null) {
-                throw new ErrnoException(Errno.EFAULT, "cannot move several VMAs including a special mapping " + v);
-            }
+    /**
+     * {@code dontunmap_complete}: the VMA left at the old address loses VM_LOCKED and VM_LOCKONFAULT (its pages
+     * moved away); if the whole VMA moved and was not merged into the copy, its anon identity is unlinked.
+     * Linux changes the flags in place ({@code vm_flags_clear}): no split, no merge.
+     */
+    private void dontUnmapComplete(MmLockGuard guard, Vma original, long oldAddr, boolean wholeVma) {
+        Vma stays = tree.find(oldAddr);
+        if (stays == null) {
+            return;
         }
-        requireCoarse(guard, maxCloseNeed(newAddr, newAddr + len));
-        unmapLocked(guard, newAddr, newAddr + len, false);
-        long delta = newAddr - oldAddr;
-        for (Vma v : olds) {
-            Vma current = tree.find(Math.max(v.start(), oldAddr));
-            long s = Math.max(current.start(), oldAddr);
-            long e = Math.min(current.end(), oldAddr + len);
-            moveVma(guard, current, s, e - s, e - s, s + delta, false);
+        boolean unlinkAnon = wholeVma && stays == original && stays.anon() != null;
+        long flags = stays.flags() & ~VM_LOCKED_MASK;
+        if (flags == stays.flags() && !unlinkAnon) {
+            return;
         }
-        return newAddr;
+        VmaLayout.Edit edit = new VmaLayout.Edit();
+        edit.removed.add(stays);
+        edit.added.add(new Vma(stays.start(), stays.end(), flags, stays.pgoff(), stays.file(), stays.ops(),
+                unlinkAnon ? null : stays.anon(), lockStateFactory.get()));
+        edit.lockStart = stays.start();
+        edit.lockEnd = stays.end();
+        apply(guard, edit, false);
     }
 
     private void movePtes(long from, long to, long len) {
@@ -1440,24 +1667,41 @@ public final class Mm {
                     return requested;
                 }
                 if (requested <= oldBrk) {
-                    locked(LockIntent.of(OpKind.BRK, LockIntent.Mode.WRITE, newEnd, oldEnd), guard -> {
+                    // brk(2) shrinking: refused (the old break returned) when no VMA lies in [newbrk, oldbrk),
+                    // e.g. after the program unmapped its heap.
+                    boolean shrunk = locked(LockIntent.of(OpKind.BRK, LockIntent.Mode.WRITE, newEnd, oldEnd), guard -> {
+                        if (tree.overlapping(newEnd, oldEnd).isEmpty()) {
+                            return false;
+                        }
+                        brk = requested;
                         unmapLocked(guard, newEnd, oldEnd, true);
-                        return null;
+                        return true;
                     });
-                    brk = requested;
-                    return requested;
+                    return shrunk ? requested : oldBrk;
                 }
                 Vma next = tree.findNext(oldEnd);
                 if (next != null && newEnd + PAGE_SIZE > startGap(next)) {
                     return oldBrk;
                 }
+                if (oldEnd < MMAP_MIN_ADDR || newEnd > TASK_SIZE || newEnd < oldEnd) {
+                    return oldBrk;
+                }
                 long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | defFlags;
                 boolean ok = locked(intentWithNeighbours(OpKind.BRK, oldEnd, newEnd), guard -> {
-                    if (!tree.overlapping(oldEnd, newEnd).isEmpty()) {
+                    Vma after = tree.findNext(oldEnd);
+                    if (after != null && newEnd + PAGE_SIZE > startGap(after)) {
                         return false;
                     }
+                    // do_brk_flags: the new part only extends the VMA ending at the old break when that VMA lies
+                    // above start_brk (vma_prev_limit); it never merges with the next VMA, nor with a bss below
+                    // start_brk.
+                    Vma prev = tree.findPrev(oldEnd);
+                    List<Vma> window = new ArrayList<>();
+                    if (prev != null && prev.end() == oldEnd && prev.end() > startBrk) {
+                        window.add(prev);
+                    }
                     Vma heap = new Vma(oldEnd, newEnd, flags, oldEnd >>> PAGE_SHIFT, null, null, null, lockStateFactory.get());
-                    apply(guard, VmaLayout.insert(window(oldEnd, newEnd), heap, lockStateFactory), false);
+                    apply(guard, VmaLayout.insert(window, heap, lockStateFactory), false);
                     return true;
                 });
                 if (!ok) {
@@ -1496,6 +1740,9 @@ public final class Mm {
             return false;
         }
         long newStart = addr & PAGE_MASK;
+        if (newStart < MMAP_MIN_ADDR) {
+            return false;
+        }
         return locked(LockIntent.of(OpKind.FAULT, LockIntent.Mode.WRITE, newStart, peek.end()), guard -> {
             Vma stack = tree.findNext(addr);
             if (stack == null || !stack.has(VM_GROWSDOWN)) {
@@ -1504,13 +1751,24 @@ public final class Mm {
             if (stack.start() <= newStart) {
                 return true;
             }
+            // expand_downwards: the guard gap is kept only against an accessible VMA that does not grow down
+            // (a PROT_NONE guard mapping below a stack is allowed right up to it).
             Vma prev = tree.findPrev(stack.start());
-            if (prev != null && prev.end() > newStart - STACK_GUARD_GAP && !prev.has(VM_GROWSDOWN)) {
+            if (prev != null && prev.end() > newStart - STACK_GUARD_GAP && !prev.has(VM_GROWSDOWN)
+                    && (prev.flags() & VM_ACCESS_FLAGS) != 0) {
+                return false;
+            }
+            if (prev != null && prev.end() > newStart) {
                 return false;
             }
             long grow = pages(stack.start() - newStart);
+            if (grow > stack.pgoff()) {
+                return false;
+            }
+            // It prepares the anon identity before growing (anon_vma_prepare), so the stack has one from then on.
+            AnonIdentity anon = stack.anon() != null ? stack.anon() : stack.isAnonymous() ? new AnonIdentity() : null;
             Vma grown = new Vma(newStart, stack.end(), stack.flags(), stack.pgoff() - grow, stack.file(), stack.ops(),
-                    stack.anon(), lockStateFactory.get());
+                    anon, lockStateFactory.get());
             VmaLayout.Edit edit = new VmaLayout.Edit();
             edit.removed.add(stack);
             edit.added.add(grown);
@@ -1565,13 +1823,36 @@ public final class Mm {
 
     // ------------------------------------------------------------------ populate and GUP
 
-    /** Fault in every page of {@code [start, end)} as populate does; the first failure ends it. */
+    /**
+     * {@code __mm_populate} with {@code ignore_errors == 0}: fault in every page of {@code [start, end)}, skipping
+     * holes, VM_IO/VM_PFNMAP and VM_LOCKONFAULT VMAs; a PROT_NONE VMA ({@code populate_vma_page_range}:
+     * -EFAULT) or a failed fault ends it.
+     */
     FaultOutcome populate(MmLockGuard holding, long start, long end) {
-        return populateWith(holding, start, end,
-                v -> (v.flags() & (VM_WRITE | VM_SHARED)) == VM_WRITE ? Access.WRITE : Access.READ);
+        return populateWith(holding, start, end, Mm::populateAccess, true);
     }
 
-    private FaultOutcome populateWith(MmLockGuard holding, long start, long end, Function<Vma, Access> accessOf) {
+    /** {@code mm_populate} ({@code ignore_errors == 1}): as {@link #populate}, going on at the next VMA after a failure. */
+    private void populateIgnoringErrors(long start, long end) {
+        long addr = start;
+        while (addr < end) {
+            Vma v = tree.findNext(addr);
+            if (v == null || v.start() >= end) {
+                return;
+            }
+            long stop = Math.min(end, v.end());
+            populateWith(null, Math.max(addr, v.start()), stop, Mm::populateAccess, true);
+            addr = stop;
+        }
+    }
+
+    /** Writable private mappings are touched with a write fault to break COW; the rest with a read. */
+    private static Access populateAccess(Vma v) {
+        return (v.flags() & (VM_WRITE | VM_SHARED)) == VM_WRITE ? Access.WRITE : Access.READ;
+    }
+
+    private FaultOutcome populateWith(MmLockGuard holding, long start, long end, Function<Vma, Access> accessOf,
+            boolean mlockRules) {
         counters.increment("populate.calls");
         long addr = start;
         while (addr < end) {
@@ -1580,7 +1861,7 @@ public final class Mm {
                 break;
             }
             addr = Math.max(addr, v.start());
-            if (v.has(VM_IO | VM_PFNMAP)) {
+            if (v.has(VM_IO | VM_PFNMAP) || (mlockRules && v.has(VM_LOCKONFAULT))) {
                 addr = v.end();
                 continue;
             }

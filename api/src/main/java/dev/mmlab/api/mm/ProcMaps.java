@@ -39,7 +39,8 @@ public final class ProcMaps {
         if (vma.ops() != null) {
             return vma.ops().name();
         }
-        if (vma.start() <= mm.brkValue() && vma.end() >= mm.startBrk() && mm.brkValue() > mm.startBrk()) {
+        // vma_is_initial_heap: the VMA overlaps [start_brk, brk).
+        if (vma.start() < mm.brkValue() && vma.end() > mm.startBrk()) {
             return "[heap]";
         }
         long sp = mm.startStack();

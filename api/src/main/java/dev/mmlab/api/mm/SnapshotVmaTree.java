@@ -6,94 +6,269 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 
 /**
- * The VMA tree as an immutable sorted array published with one release store. Readers load the array once
- * and binary-search it with no lock (the garbage collector is the RCU grace period: an old array stays
- * valid for whoever still reads it). Writers are serialized by this object's monitor and copy the array:
- * O(n) per change, O(log n) per lookup. Safe for every strategy, including those with lockless lookups.
+ * The VMA tree as an immutable snapshot published with one release store.
+ *
+ * <p>Design notes. A snapshot is a sorted sequence of VMAs cut into chunks of at most {@link #MAX_CHUNK}: an
+ * array of chunk references plus the start of each chunk's first VMA (a two-level B-tree with copy-on-write
+ * paths). Readers load the snapshot once and binary-search both levels with no lock; the garbage collector is
+ * the RCU grace period (an old snapshot stays valid for whoever still reads it). A writer, serialized by this
+ * object's monitor, rebuilds only the chunks it touches and copies the chunk array: O(n / B + k B) for n VMAs,
+ * chunk size B and k changed VMAs, instead of O(n) for one flat array, so 100,000 VMAs build in well under a
+ * second. {@link #all()} flattens a snapshot once, on first use, and caches the result in it (a benign race:
+ * two readers may both flatten, to equal arrays). Safe for every strategy, including those with lockless
+ * lookups: a reader sees the tree before or after a replace, never a mix.
  */
 public final class SnapshotVmaTree implements VmaTree {
+    /** Chunks are split above this size and rebuilt at half of it. */
+    static final int MAX_CHUNK = 512;
     private static final Vma[] EMPTY = new Vma[0];
 
-    private volatile Vma[] snapshot = EMPTY;
+    /** One immutable version of the tree. */
+    private static final class Snapshot {
+        final Vma[][] chunks;
+        /** {@code chunks[i][0].start()}, for the top-level search. */
+        final long[] firstStart;
+        final int size;
+        /** The flattened sequence, built on first use by {@link #all()}. */
+        volatile Vma[] flat;
+
+        Snapshot(Vma[][] chunks) {
+            this.chunks = chunks;
+            this.firstStart = new long[chunks.length];
+            int n = 0;
+            for (int i = 0; i < chunks.length; i++) {
+                firstStart[i] = chunks[i][0].start();
+                n += chunks[i].length;
+            }
+            this.size = n;
+        }
+
+        /** Chunk of the last VMA starting at or before {@code addr}, or -1. */
+        int chunkOf(long addr) {
+            int lo = 0;
+            int hi = firstStart.length - 1;
+            int best = -1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                if (firstStart[mid] <= addr) {
+                    best = mid;
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return best;
+        }
+    }
+
+    private volatile Snapshot snapshot = new Snapshot(new Vma[0][]);
 
     @Override
     public Vma find(long addr) {
-        Vma[] s = snapshot;
-        int i = lastStartingAtOrBefore(s, addr);
-        return i >= 0 && s[i].end() > addr ? s[i] : null;
+        Snapshot s = snapshot;
+        int c = s.chunkOf(addr);
+        if (c < 0) {
+            return null;
+        }
+        Vma[] chunk = s.chunks[c];
+        int i = lastStartingAtOrBefore(chunk, addr);
+        return chunk[i].end() > addr ? chunk[i] : null;
     }
 
     @Override
     public Vma findNext(long addr) {
-        Vma[] s = snapshot;
-        int i = lastStartingAtOrBefore(s, addr);
-        if (i >= 0 && s[i].end() > addr) {
-            return s[i];
+        Snapshot s = snapshot;
+        int c = s.chunkOf(addr);
+        if (c < 0) {
+            return s.chunks.length > 0 ? s.chunks[0][0] : null;
         }
-        return i + 1 < s.length ? s[i + 1] : null;
+        Vma[] chunk = s.chunks[c];
+        int i = lastStartingAtOrBefore(chunk, addr);
+        if (chunk[i].end() > addr) {
+            return chunk[i];
+        }
+        if (i + 1 < chunk.length) {
+            return chunk[i + 1];
+        }
+        return c + 1 < s.chunks.length ? s.chunks[c + 1][0] : null;
     }
 
     @Override
     public Vma findPrev(long addr) {
-        Vma[] s = snapshot;
-        int i = lastStartingAtOrBefore(s, addr - 1);
-        return i >= 0 ? s[i] : null;
+        Snapshot s = snapshot;
+        int c = s.chunkOf(addr - 1);
+        if (c < 0) {
+            return null;
+        }
+        Vma[] chunk = s.chunks[c];
+        return chunk[lastStartingAtOrBefore(chunk, addr - 1)];
     }
 
     @Override
     public List<Vma> overlapping(long start, long end) {
-        Vma[] s = snapshot;
-        int i = lastStartingAtOrBefore(s, start);
-        if (i < 0 || s[i].end() <= start) {
-            i++;
-        }
+        Snapshot s = snapshot;
         List<Vma> out = new ArrayList<>();
-        for (; i < s.length && s[i].start() < end; i++) {
-            out.add(s[i]);
+        int c = Math.max(0, s.chunkOf(start));
+        for (; c < s.chunks.length; c++) {
+            Vma[] chunk = s.chunks[c];
+            int i = Math.max(0, lastStartingAtOrBefore(chunk, start));
+            for (; i < chunk.length; i++) {
+                Vma v = chunk[i];
+                if (v.start() >= end) {
+                    return out;
+                }
+                if (v.end() > start) {
+                    out.add(v);
+                }
+            }
         }
         return out;
     }
 
     @Override
     public List<Vma> all() {
-        return Collections.unmodifiableList(Arrays.asList(snapshot));
+        Snapshot s = snapshot;
+        Vma[] flat = s.flat;
+        if (flat == null) {
+            flat = new Vma[s.size];
+            int n = 0;
+            for (Vma[] chunk : s.chunks) {
+                System.arraycopy(chunk, 0, flat, n, chunk.length);
+                n += chunk.length;
+            }
+            s.flat = flat;
+        }
+        return Collections.unmodifiableList(Arrays.asList(flat));
     }
 
     @Override
     public int size() {
-        return snapshot.length;
+        return snapshot.size;
     }
 
+    /**
+     * Caller holds the isolation its strategy requires for the VMAs it changes; writers are serialized here.
+     * Each removed VMA is found by binary search on its start and checked by identity; each added one goes to
+     * the chunk its start falls in; only those chunks are rebuilt (merged, split when too large, dropped when
+     * empty). Nothing changes when it throws; readers never block.
+     */
     @Override
     public synchronized void replace(List<Vma> removed, List<Vma> added) {
-        Vma[] s = snapshot;
-        Set<Vma> gone = Collections.newSetFromMap(new IdentityHashMap<>());
-        gone.addAll(removed);
-        List<Vma> next = new ArrayList<>(s.length - removed.size() + added.size());
-        int found = 0;
-        for (Vma v : s) {
-            if (gone.contains(v)) {
-                found++;
+        Snapshot s = snapshot;
+        int chunks = s.chunks.length;
+        // Per touched chunk: what leaves it and what joins it.
+        List<List<Vma>> leaving = new ArrayList<>(Collections.nCopies(Math.max(1, chunks), (List<Vma>) null));
+        List<List<Vma>> joining = new ArrayList<>(Collections.nCopies(Math.max(1, chunks), (List<Vma>) null));
+        for (Vma v : removed) {
+            int c = s.chunkOf(v.start());
+            int i = c < 0 ? -1 : lastStartingAtOrBefore(s.chunks[c], v.start());
+            if (i < 0 || s.chunks[c][i] != v) {
+                throw new IllegalStateException("replace: a VMA to remove is not in the tree: " + v + " (removing " + removed + ")");
+            }
+            List<Vma> l = leaving.get(c);
+            if (l == null) {
+                l = new ArrayList<>(2);
+                leaving.set(c, l);
+            }
+            for (Vma other : l) {
+                if (other == v) {
+                    throw new IllegalStateException("replace: " + v + " is to be removed twice");
+                }
+            }
+            l.add(v);
+        }
+        for (Vma v : added) {
+            int c = Math.max(0, s.chunkOf(v.start()));
+            List<Vma> l = joining.get(c);
+            if (l == null) {
+                l = new ArrayList<>(2);
+                joining.set(c, l);
+            }
+            l.add(v);
+        }
+        List<Vma[]> out = new ArrayList<>(chunks + 2);
+        for (int c = 0; c < Math.max(1, chunks); c++) {
+            List<Vma> leave = leaving.get(c);
+            List<Vma> join = joining.get(c);
+            Vma[] chunk = c < chunks ? s.chunks[c] : EMPTY;
+            if (leave == null && join == null) {
+                out.add(chunk);
+                continue;
+            }
+            Vma[] rebuilt = rebuild(chunk, leave, join);
+            for (int from = 0; from < rebuilt.length; from += MAX_CHUNK / 2) {
+                int to = rebuilt.length - from <= MAX_CHUNK ? rebuilt.length : from + MAX_CHUNK / 2;
+                out.add(Arrays.copyOfRange(rebuilt, from, to));
+                if (to == rebuilt.length) {
+                    break;
+                }
+            }
+        }
+        out.removeIf(chunk -> chunk.length == 0);
+        // Keep chunks from fragmenting after removals: two neighbours that fit in half a chunk become one.
+        for (int c = 0; c + 1 < out.size();) {
+            Vma[] a = out.get(c);
+            Vma[] b = out.get(c + 1);
+            if (a.length + b.length <= MAX_CHUNK / 2) {
+                Vma[] joined = Arrays.copyOf(a, a.length + b.length);
+                System.arraycopy(b, 0, joined, a.length, b.length);
+                out.set(c, joined);
+                out.remove(c + 1);
             } else {
-                next.add(v);
+                c++;
             }
         }
-        if (found != gone.size()) {
-            throw new IllegalStateException("replace: " + (gone.size() - found) + " of the VMAs to remove are not in the tree: " + removed);
+        for (int c = 1; c < out.size(); c++) {
+            Vma[] before = out.get(c - 1);
+            checkOrder(before[before.length - 1], out.get(c)[0]);
         }
-        next.addAll(added);
-        next.sort(Comparator.comparingLong(Vma::start));
-        for (int i = 1; i < next.size(); i++) {
-            if (next.get(i - 1).end() > next.get(i).start()) {
-                throw new IllegalStateException("replace would overlap " + next.get(i - 1) + " and " + next.get(i));
+        snapshot = new Snapshot(out.toArray(new Vma[0][]));
+    }
+
+    /** {@code chunk} without {@code leave} (identities) and with {@code join}, merged in order and checked for overlap. */
+    private static Vma[] rebuild(Vma[] chunk, List<Vma> leave, List<Vma> join) {
+        Vma[] add = join == null ? EMPTY : join.toArray(EMPTY);
+        if (add.length > 1) {
+            Arrays.sort(add, Comparator.comparingLong(Vma::start));
+        }
+        java.util.Set<Vma> gone = leave == null ? Collections.emptySet()
+                : Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        if (leave != null) {
+            gone.addAll(leave);
+        }
+        Vma[] out = new Vma[chunk.length - gone.size() + add.length];
+        int n = 0;
+        int j = 0;
+        for (Vma v : chunk) {
+            if (gone.contains(v)) {
+                continue;
             }
+            while (j < add.length && add[j].start() < v.start()) {
+                n = append(out, n, add[j++]);
+            }
+            n = append(out, n, v);
         }
-        snapshot = next.toArray(EMPTY);
+        while (j < add.length) {
+            n = append(out, n, add[j++]);
+        }
+        return out;
+    }
+
+    private static int append(Vma[] out, int n, Vma v) {
+        if (n > 0) {
+            checkOrder(out[n - 1], v);
+        }
+        out[n] = v;
+        return n + 1;
+    }
+
+    private static void checkOrder(Vma before, Vma after) {
+        if (before.end() > after.start()) {
+            throw new IllegalStateException("replace would overlap " + before + " and " + after);
+        }
     }
 
     /** Index of the last VMA with start <= addr, or -1. */

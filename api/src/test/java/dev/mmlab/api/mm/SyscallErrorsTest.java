@@ -81,12 +81,16 @@ class SyscallErrorsTest {
 
     @Test
     void mmapWithoutRoomIsEnomemAndChangesNothing() {
+        // arch_get_unmapped_area_topdown falls back to a bottom-up search above TASK_UNMAPPED_BASE: only a
+        // length that fits neither below mmap_base nor above TASK_SIZE / 3 is ENOMEM.
         Mm small = CoarseTestStrategy.newMm(MmConfig.defaults().withMmapBase(MMAP_MIN_ADDR + 4 * P));
         small.mmapAnon(0, 4 * P, RW, 0);
         String before = small.procMaps();
-        assertThatThrownBy(() -> small.mmapAnon(0, P, RW, 0)).isInstanceOfSatisfying(ErrnoException.class,
+        long tooLong = TASK_SIZE - Mm.MMAP_LEGACY_BASE + P;
+        assertThatThrownBy(() -> small.mmapAnon(0, tooLong, RW, 0)).isInstanceOfSatisfying(ErrnoException.class,
                 e -> assertThat(e.errno()).isEqualTo(Errno.ENOMEM));
         assertThat(small.procMaps()).isEqualTo(before);
+        assertThat(small.mmapAnon(0, P, RW, 0)).isEqualTo(Mm.MMAP_LEGACY_BASE);
     }
 
     @Test
@@ -164,7 +168,7 @@ class SyscallErrorsTest {
         rejected(Errno.EINVAL, () -> mm.mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, A + P));
         rejected(Errno.EINVAL, () -> mm.mremap(A, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, A + 20 * P + 1));
         rejected(Errno.EFAULT, () -> mm.mremap(A + 4 * P, P, 2 * P, MREMAP_MAYMOVE, 0));
-        rejected(Errno.EFAULT, () -> mm.mremap(A + 2 * P, 4 * P, 4 * P, MREMAP_MAYMOVE, 0));
+        rejected(Errno.EFAULT, () -> mm.mremap(A + 2 * P, 4 * P, 5 * P, MREMAP_MAYMOVE, 0));
         // [A, A+4P) cannot grow in place: [A+6P, ...) is in the way once it needs 7 pages.
         rejected(Errno.ENOMEM, () -> mm.mremap(A, 4 * P, 7 * P, 0, 0));
         rejected(Errno.EFAULT, () -> mm.mremap(A + 4 * P, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, A + 20 * P));

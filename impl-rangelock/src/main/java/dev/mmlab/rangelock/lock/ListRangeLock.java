@@ -85,14 +85,14 @@ public final class ListRangeLock implements RangeLock {
     @Override
     public Handle lockRead(long start, long end) throws InterruptedException {
         Ranges.checkRange(start, end);
-        return acquire(start, end, false, false);
+        return acquire(start, end, false, false, null);
     }
 
     /** {@inheritDoc} Not FIFO, and may starve under a stream of overlapping readers. */
     @Override
     public Handle lockWrite(long start, long end) throws InterruptedException {
         Ranges.checkRange(start, end);
-        return acquire(start, end, true, false);
+        return acquire(start, end, true, false, null);
     }
 
     /**
@@ -113,6 +113,90 @@ public final class ListRangeLock implements RangeLock {
     public Handle tryLockWrite(long start, long end) {
         Ranges.checkRange(start, end);
         return tryAcquire(start, end, true);
+    }
+
+    /**
+     * {@inheritDoc} This lock has no queue to join: enqueue tries once, lock-free, and an ungranted
+     * ticket's await does the whole acquisition, with no FIFO position. The blockers are the owners of
+     * the overlapping conflicting nodes seen in one walk right after the try failed (approximate: a
+     * blocker may have left already, or a writer that was still validating may be named).
+     */
+    @Override
+    public Ticket enqueue(long start, long end, boolean write, Object owner) {
+        Ranges.checkRange(start, end);
+        Handle granted = tryAcquire(start, end, write, owner);
+        if (granted != null) {
+            return new ListTicket(start, end, write, owner, granted, List.of());
+        }
+        List<Object> blockers = new ArrayList<>(2);
+        for (Node n = head.next.getReference(); n != null && n.start < end; n = n.next.getReference()) {
+            if (!n.isDeleted() && n.owner != null && Ranges.conflicts(n.start, n.end, n.write, start, end, write)) {
+                blockers.add(n.owner);
+            }
+        }
+        return new ListTicket(start, end, write, owner, null, blockers);
+    }
+
+    /** A try that failed defers the acquisition to await; one that succeeded holds its node. */
+    private final class ListTicket implements Ticket {
+        private final long start;
+        private final long end;
+        private final boolean write;
+        private final Object owner;
+        private final Handle granted;
+        private final List<Object> blockers;
+
+        ListTicket(long start, long end, boolean write, Object owner, Handle granted, List<Object> blockers) {
+            this.start = start;
+            this.end = end;
+            this.write = write;
+            this.owner = owner;
+            this.granted = granted;
+            this.blockers = List.copyOf(blockers);
+        }
+
+        @Override
+        public boolean isGranted() {
+            return granted != null;
+        }
+
+        @Override
+        public List<Object> blockers() {
+            return blockers;
+        }
+
+        @Override
+        public Handle await() throws InterruptedException {
+            if (granted != null) {
+                return granted;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            return acquire(start, end, write, false, owner);
+        }
+
+        @Override
+        public Handle awaitUninterruptibly() {
+            if (granted != null) {
+                return granted;
+            }
+            boolean interrupted = false;
+            try {
+                for (;;) {
+                    try {
+                        // An interrupted acquire withdrew its node; a fresh one starts over.
+                        return acquire(start, end, write, false, owner);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     /** {@inheritDoc} Lock-free; reports unmarked nodes that have finished validation. */
@@ -144,21 +228,26 @@ public final class ListRangeLock implements RangeLock {
     }
 
     private Handle tryAcquire(long start, long end, boolean write) {
+        return tryAcquire(start, end, write, null);
+    }
+
+    private Handle tryAcquire(long start, long end, boolean write, Object owner) {
         try {
-            return acquire(start, end, write, true);
+            return acquire(start, end, write, true, owner);
         } catch (InterruptedException e) {
             throw new AssertionError("a try-lock never waits, so it cannot be interrupted", e);
         }
     }
 
     /** Returns the granted node, or null if {@code tryOnly} and the call would have had to wait. */
-    private Handle acquire(long start, long end, boolean write, boolean tryOnly) throws InterruptedException {
+    private Handle acquire(long start, long end, boolean write, boolean tryOnly, Object owner)
+            throws InterruptedException {
         if (!tryOnly && Thread.interrupted()) {
             throw new InterruptedException();
         }
         for (;;) {
             // A fresh node per attempt: a writer that backs off leaves its marked node behind.
-            Node node = new Node(start, end, write);
+            Node node = new Node(start, end, write, owner);
             if (!insert(node, tryOnly)) {
                 return null;
             }
@@ -358,6 +447,7 @@ public final class ListRangeLock implements RangeLock {
         final long start;
         final long end;
         final boolean write;
+        final Object owner;
         /** Successor; the mark means this node is logically deleted. */
         final AtomicMarkableReference<Node> next = new AtomicMarkableReference<>(null, false);
         /** Set once validation passed; only for holders(). */
@@ -365,13 +455,14 @@ public final class ListRangeLock implements RangeLock {
 
         /** The head sentinel: never compared, never marked. */
         Node() {
-            this(Long.MIN_VALUE, Long.MIN_VALUE, false);
+            this(Long.MIN_VALUE, Long.MIN_VALUE, false, null);
         }
 
-        Node(long start, long end, boolean write) {
+        Node(long start, long end, boolean write, Object owner) {
             this.start = start;
             this.end = end;
             this.write = write;
+            this.owner = owner;
         }
 
         boolean isDeleted() {
@@ -406,6 +497,11 @@ public final class ListRangeLock implements RangeLock {
         @Override
         public boolean isWrite() {
             return write;
+        }
+
+        @Override
+        public Object owner() {
+            return owner;
         }
 
         /** {@inheritDoc} Lock-free: one atomic mark; never blocks. */

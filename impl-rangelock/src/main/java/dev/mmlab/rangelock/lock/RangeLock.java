@@ -56,6 +56,21 @@ public interface RangeLock {
     Handle tryLockWrite(long start, long end);
 
     /**
+     * Queues a request for {@code [start, end)} tagged with {@code owner} (any object the caller uses to
+     * say who asks, such as an operation's lock intent; may be null) and returns without waiting: the
+     * enqueue-then-wait split that lets a caller queue under its own short lock, drop that lock, and only
+     * then wait ({@link Ticket#await}). The ticket names the owners of the requests it waits for, so
+     * that a wait can be recorded with its blockers.
+     *
+     * <p>Never blocks for long (at most the lock's internal mutex, held briefly). An implementation
+     * without a queue (the lock-free list) may instead try once here and make the ticket's await do the
+     * whole acquisition; it says so.
+     *
+     * @return a ticket that must be awaited, by the thread that enqueued it, exactly once
+     */
+    Ticket enqueue(long start, long end, boolean write, Object owner);
+
+    /**
      * Snapshot of the handles currently granted, for instrumentation ("who blocked whom"). Never blocks
      * for long (at most the lock's internal mutex, held briefly). Includes every handle granted before
      * this call started and not yet unlocked; an implementation may be approximate about handles
@@ -71,8 +86,39 @@ public interface RangeLock {
      */
     boolean isIdle();
 
+    /** A request queued by {@link #enqueue}; granted at once or after {@link #await}. */
+    interface Ticket {
+
+        /** Whether the request was granted when it was enqueued, so that {@link #await} will not wait. */
+        boolean isGranted();
+
+        /**
+         * The non-null owners of the conflicting requests that stood ahead of this one when it was
+         * enqueued (held or queued): who it waits for. Empty when granted at once; may be approximate
+         * (possibly empty) for an implementation without a queue.
+         */
+        List<Object> blockers();
+
+        /**
+         * Waits until granted. Call once, on the thread that enqueued. If interrupted before the grant,
+         * withdraws the request (nothing held, nobody waits on it) and throws.
+         *
+         * @throws InterruptedException if interrupted before the grant; interrupt status cleared
+         */
+        Handle await() throws InterruptedException;
+
+        /**
+         * Waits until granted, ignoring interrupts (a page fault cannot fail with EINTR); the interrupt
+         * status is set again on return if an interrupt arrived. Call once, on the thread that enqueued.
+         */
+        Handle awaitUninterruptibly();
+    }
+
     /** A granted range; unlock it exactly once. */
     interface Handle {
+
+        /** The owner given to {@link #enqueue}, or null (the plain lock methods give none). */
+        Object owner();
 
         /** First address of the range, inclusive. */
         long start();

@@ -120,7 +120,18 @@ public final class TreeRangeLock implements RangeLock {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Request r = new Request(this, start, end, write, Thread.currentThread());
+        return enqueue(start, end, write, null).await();
+    }
+
+    /**
+     * {@inheritDoc} Takes its place in the FIFO order now: the ticket waits exactly for the earlier
+     * conflicting requests it names.
+     */
+    @Override
+    public Ticket enqueue(long start, long end, boolean write, Object owner) {
+        Ranges.checkRange(start, end);
+        Request r = new Request(this, start, end, write, Thread.currentThread(), owner);
+        List<Object> blockers = List.of();
         mutex.lock();
         try {
             r.seq = nextSeq++;
@@ -128,6 +139,12 @@ public final class TreeRangeLock implements RangeLock {
             for (Request earlier : scratch) {
                 if (earlier.conflictsWith(r)) {
                     r.blocking++;
+                    if (earlier.owner != null) {
+                        if (blockers.isEmpty()) {
+                            blockers = new ArrayList<>(2);
+                        }
+                        blockers.add(earlier.owner);
+                    }
                 }
             }
             tree.insert(r);
@@ -136,21 +153,65 @@ public final class TreeRangeLock implements RangeLock {
             scratch.clear();
             mutex.unlock();
         }
-        while (!r.granted) {
-            LockSupport.park(this);
-            if (Thread.interrupted()) {
-                // Withdraw even if the grant raced with the interrupt: the caller sees the interrupt,
-                // and removal is the same whether r was granted or still waiting.
-                release(r);
-                throw new InterruptedException();
-            }
+        return new TreeTicket(r, blockers);
+    }
+
+    /** The waiting side of one queued request. */
+    private final class TreeTicket implements Ticket {
+        private final Request r;
+        private final boolean grantedAtEnqueue;
+        private final List<Object> blockers;
+
+        TreeTicket(Request r, List<Object> blockers) {
+            this.r = r;
+            this.grantedAtEnqueue = r.granted;
+            this.blockers = List.copyOf(blockers);
         }
-        return r;
+
+        @Override
+        public boolean isGranted() {
+            return grantedAtEnqueue;
+        }
+
+        @Override
+        public List<Object> blockers() {
+            return blockers;
+        }
+
+        @Override
+        public Handle await() throws InterruptedException {
+            while (!r.granted) {
+                LockSupport.park(TreeRangeLock.this);
+                if (Thread.interrupted()) {
+                    // Withdraw even if the grant raced with the interrupt: the caller sees the interrupt,
+                    // and removal is the same whether r was granted or still waiting.
+                    release(r);
+                    throw new InterruptedException();
+                }
+            }
+            return r;
+        }
+
+        @Override
+        public Handle awaitUninterruptibly() {
+            boolean interrupted = false;
+            while (!r.granted) {
+                LockSupport.park(TreeRangeLock.this);
+                // Clearing the status matters: park returns at once while it is set.
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return r;
+        }
     }
 
     private Handle tryLock(long start, long end, boolean write) {
         Ranges.checkRange(start, end);
-        Request r = new Request(this, start, end, write, null);
+        Request r = new Request(this, start, end, write, null, null);
         mutex.lock();
         try {
             tree.collectOverlapping(start, end, scratch);
@@ -211,17 +272,19 @@ public final class TreeRangeLock implements RangeLock {
         private final boolean write;
         /** The thread parked on this request; null for try-locks, which never wait. */
         private final Thread waiter;
+        private final Object owner;
 
         // Guarded by lock.mutex; granted is volatile so that the waiter can poll it without the mutex.
         private int blocking;
         private volatile boolean granted;
         private boolean released;
 
-        Request(TreeRangeLock lock, long start, long end, boolean write, Thread waiter) {
+        Request(TreeRangeLock lock, long start, long end, boolean write, Thread waiter, Object owner) {
             super(start, end);
             this.lock = lock;
             this.write = write;
             this.waiter = waiter;
+            this.owner = owner;
         }
 
         boolean conflictsWith(Request other) {
@@ -241,6 +304,11 @@ public final class TreeRangeLock implements RangeLock {
         @Override
         public boolean isWrite() {
             return write;
+        }
+
+        @Override
+        public Object owner() {
+            return owner;
         }
 
         @Override

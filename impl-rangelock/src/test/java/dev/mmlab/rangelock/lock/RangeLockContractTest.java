@@ -145,6 +145,70 @@ abstract class RangeLockContractTest {
     }
 
     @Test
+    void enqueueOnAFreeRangeIsGrantedAtOnceAndKeepsItsOwner() throws InterruptedException {
+        RangeLock.Ticket t = lock.enqueue(0, 10, true, "owner-a");
+        assertThat(t.isGranted()).isTrue();
+        assertThat(t.blockers()).isEmpty();
+        Handle h = t.await();
+        assertThat(h.owner()).isEqualTo("owner-a");
+        assertThat(lock.holders()).extracting(Handle::owner).containsExactly("owner-a");
+        assertThat(lock.lockRead(20, 30).owner()).as("plain lock methods give no owner").isNull();
+        h.unlock();
+        lock.holders().forEach(Handle::unlock);
+    }
+
+    @Test
+    void enqueueNamesTheOwnersItWaitsForAndAwaitGetsTheRangeAfterThem() throws Exception {
+        Handle a = lock.enqueue(0, 10, true, "a").await();
+        Handle b = lock.enqueue(20, 30, false, "b").await();
+        Handle c = lock.enqueue(40, 50, false, "c").await();
+        Contender waiter = Contender.start("writer[5,25)", () -> {
+            RangeLock.Ticket t = lock.enqueue(5, 25, true, "w");
+            assertThat(t.isGranted()).isFalse();
+            assertThat(t.blockers()).as("the conflicting owners, not the disjoint one").containsExactlyInAnyOrder("a", "b");
+            return t.await();
+        });
+        waiter.awaitParked();
+        a.unlock();
+        waiter.assertStillWaiting();
+        b.unlock();
+        Handle w = waiter.granted();
+        assertThat(w.owner()).isEqualTo("w");
+        w.unlock();
+        c.unlock();
+    }
+
+    @Test
+    void awaitUninterruptiblyKeepsWaitingThroughAnInterruptAndRestoresIt() throws Exception {
+        Handle held = lock.lockWrite(0, 10);
+        java.util.concurrent.atomic.AtomicBoolean flagAfter = new java.util.concurrent.atomic.AtomicBoolean();
+        Contender waiter = Contender.start("uninterruptible", () -> {
+            Handle h = lock.enqueue(0, 10, false, null).awaitUninterruptibly();
+            flagAfter.set(Thread.currentThread().isInterrupted());
+            return h;
+        });
+        waiter.awaitParked();
+        waiter.interrupt();
+        waiter.assertStillWaiting();
+        held.unlock();
+        waiter.granted().unlock();
+        assertThat(flagAfter).isTrue();
+    }
+
+    @Test
+    void anInterruptedAwaitWithdrawsTheRequest() throws Exception {
+        Handle held = lock.lockWrite(0, 10);
+        Contender waiter = Contender.start("interruptible", () -> lock.enqueue(5, 15, true, null).await());
+        waiter.awaitParked();
+        waiter.interrupt();
+        assertThat(waiter.failure()).isInstanceOf(InterruptedException.class);
+        Handle other = lock.tryLockWrite(10, 15);
+        assertThat(other).as("the withdrawn request blocks nobody").isNotNull();
+        other.unlock();
+        held.unlock();
+    }
+
+    @Test
     void blockedWriterProceedsWhenContainingWriterReleases() throws Exception {
         Handle held = lock.lockWrite(0, 10);
         Contender contained = Contender.startBlocked("writer[3,4)", () -> lock.lockWrite(3, 4));

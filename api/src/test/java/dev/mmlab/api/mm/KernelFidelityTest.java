@@ -1,0 +1,272 @@
+package dev.mmlab.api.mm;
+
+import static dev.mmlab.api.Linux.*;
+import static dev.mmlab.api.VmFlags.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.check.InvariantChecker;
+import dev.mmlab.api.mem.BackingFile;
+import dev.mmlab.api.testing.CoarseTestStrategy;
+import dev.mmlab.api.testing.TestFiles;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Edge semantics checked against the Linux 6.18 source, one test per rule, named after the kernel function
+ * that decides it. The first four are the kernel-oracle findings F1-F4 of the trace replay (issue 7).
+ */
+class KernelFidelityTest {
+    static final long A = 0x7f0000100000L;
+    static final long B = 0x7f0000400000L;
+    static final long P = PAGE_SIZE;
+    static final int RW = PROT_READ | PROT_WRITE;
+
+    Mm mm;
+
+    @BeforeEach
+    void setUp() {
+        mm = CoarseTestStrategy.newMm();
+    }
+
+    @AfterEach
+    void checkInvariants() {
+        assertThat(InvariantChecker.check(mm)).isEmpty();
+    }
+
+    private static void fails(Errno errno, ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).as(e.getMessage()).isEqualTo(errno));
+    }
+
+    private Vma at(long addr) {
+        return mm.tree().find(addr);
+    }
+
+    // ------------------------------------------------------------------ oracle findings
+
+    /** F1, {@code check_prep_vma}/{@code shrink_vma}: a non-moving shrink may span VMAs and holes. */
+    @Test
+    void mremapShrinkAcrossVmasAndHolesUnmapsTheTail() {
+        mm.mmapAnon(A, 2 * P, RW, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, 2 * P, PROT_READ, MAP_FIXED);
+        mm.mmapAnon(A + 5 * P, P, RW, MAP_FIXED);
+        assertThat(mm.mremap(A, 6 * P, P, 0, 0)).isEqualTo(A);
+        assertThat(at(A).end()).isEqualTo(A + P);
+        assertThat(mm.tree().overlapping(A + P, A + 6 * P)).isEmpty();
+        fails(Errno.EFAULT, () -> mm.mremap(A + P, 2 * P, P, 0, 0));
+    }
+
+    /** F2, {@code check_prep_vma}: a fixed shrink needs only [addr, addr + new_len) inside the VMA. */
+    @Test
+    void mremapFixedShrinkAcrossAVmaEndMoves() {
+        mm.mmapAnon(A, 2 * P, RW, MAP_FIXED);
+        mm.write(A, 42);
+        mm.mmapAnon(A + 2 * P, 4 * P, PROT_READ, MAP_FIXED);
+        assertThat(mm.mremap(A, 6 * P, P, MREMAP_MAYMOVE | MREMAP_FIXED, B)).isEqualTo(B);
+        assertThat(mm.tree().overlapping(A, A + 6 * P)).isEmpty();
+        assertThat(at(B).end()).isEqualTo(B + P);
+        assertThat(mm.read(B)).isEqualTo(42);
+    }
+
+    /** F3, {@code mremap_at} MREMAP_NO_RESIZE: same size without FIXED returns addr, checking nothing more. */
+    @Test
+    void mremapSameSizeWithoutFixedIsANoOpEvenAcrossVmas() {
+        mm.mmapAnon(A, 2 * P, RW, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, 2 * P, PROT_READ, MAP_FIXED);
+        String before = mm.procMaps();
+        assertThat(mm.mremap(A, 4 * P, 4 * P, 0, 0)).isEqualTo(A);
+        assertThat(mm.procMaps()).isEqualTo(before);
+    }
+
+    /** F4, {@code find_mergeable_anon_vma}: a first COW reuses a compatible neighbour's anon_vma, so they merge later. */
+    @Test
+    void firstAnonFaultReusesACompatibleNeighboursIdentity() {
+        BackingFile f = TestFiles.file(mm, 9);
+        mm.mmap(A, 9 * P, RW, MAP_PRIVATE | MAP_FIXED, TestFiles.rw(f), 0);
+        mm.mprotect(A, 6 * P, RW | PROT_EXEC);
+        mm.write(A, 1);
+        mm.write(A + 6 * P, 1);
+        assertThat(at(A + 6 * P).anon()).isSameAs(at(A).anon());
+        mm.mprotect(A, 9 * P, PROT_READ | PROT_EXEC);
+        assertThat(at(A).start()).isEqualTo(A);
+        assertThat(at(A).end()).isEqualTo(A + 9 * P);
+    }
+
+    @Test
+    void forkedIdentitiesAreNotReused() {
+        mm.mmapAnon(A, 2 * P, RW, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, 2 * P, PROT_READ, MAP_FIXED);
+        mm.write(A, 1);
+        Mm child = mm.fork();
+        try {
+            child.read(A + 2 * P);
+            child.mprotect(A + 2 * P, 2 * P, RW);
+            child.write(A + 2 * P, 1);
+            assertThat(child.tree().find(A + 2 * P).anon()).isNotSameAs(child.tree().find(A).anon());
+        } finally {
+            child.exit();
+        }
+    }
+
+    // ------------------------------------------------------------------ mremap
+
+    /** {@code remap_move}: each VMA moves by the same delta; only its own part of the target is unmapped. */
+    @Test
+    void fixedSameSizeMoveKeepsGapsAndLeavesTargetGapsAlone() {
+        mm.mmapAnon(A, P, RW, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, P, PROT_READ, MAP_FIXED);
+        mm.write(A, 7);
+        mm.mmapAnon(B + P, P, PROT_EXEC, MAP_FIXED); // sits where the source gap lands: survives
+        mm.mmapAnon(B + 2 * P, P, PROT_EXEC, MAP_FIXED); // sits where the second VMA lands: replaced
+        assertThat(mm.mremap(A, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, B)).isEqualTo(B);
+        assertThat(mm.tree().overlapping(A, A + 4 * P)).isEmpty();
+        assertThat(mm.read(B)).isEqualTo(7);
+        assertThat(at(B + P).flags() & VM_ACCESS_FLAGS).isEqualTo(VM_EXEC);
+        assertThat(at(B + 2 * P).flags() & VM_ACCESS_FLAGS).isEqualTo(VM_READ);
+        assertThat(at(B + 3 * P)).isNull();
+        fails(Errno.EFAULT, () -> mm.mremap(B - 4 * P, 8 * P, 8 * P, MREMAP_MAYMOVE | MREMAP_FIXED, A));
+    }
+
+    /** {@code dontunmap_complete}: the VMA left behind loses VM_LOCKED; the pages moved. */
+    @Test
+    void dontUnmapClearsLockedOnWhatStaysAndTakesTheAddressAsAHint() {
+        mm.mmapAnon(A, 2 * P, RW, MAP_FIXED | MAP_LOCKED);
+        mm.write(A, 5);
+        long moved = mm.mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, B);
+        assertThat(moved).isEqualTo(B);
+        assertThat(at(A).has(VM_LOCKED)).isFalse();
+        assertThat(at(A).anon()).isNull();
+        assertThat(at(B).has(VM_LOCKED)).isTrue();
+        assertThat(mm.read(B)).isEqualTo(5);
+        assertThat(mm.read(A)).isZero();
+    }
+
+    /** {@code __get_unmapped_area}: a moved private anon region of 2 MiB multiples is THP aligned too. */
+    @Test
+    void mremapMoveOfAnonPmdMultipleIsThpAligned() {
+        mm.mmapAnon(0, P, RW, 0); // makes the top gap end unaligned
+        long a = mm.mmapAnon(0, 2 * P, RW, 0);
+        long moved = mm.mremap(a, 2 * P, PMD_SIZE, MREMAP_MAYMOVE, 0);
+        assertThat(moved % PMD_SIZE).isZero();
+    }
+
+    // ------------------------------------------------------------------ mmap
+
+    /** {@code __thp_get_unmapped_area}: no hint and a 2 MiB multiple: padded search, rounded up inside it. */
+    @Test
+    void thpAlignmentOnlyWithoutHint() {
+        long base = mm.config().mmapBase();
+        assertThat(mm.mmapAnon(0, P, RW, 0)).isEqualTo(base - P);
+        assertThat(mm.mmapAnon(0, PMD_SIZE, RW, 0)).isEqualTo(base - 2 * PMD_SIZE);
+        Mm other = CoarseTestStrategy.newMm();
+        other.mmapAnon(0, P, RW, 0);
+        // An occupied hint: the plain top-down search, no alignment.
+        assertThat(other.mmapAnon(base - P, PMD_SIZE, RW, 0)).isEqualTo(base - P - PMD_SIZE);
+        assertThat(other.mmapAnon(0, PMD_SIZE + P, RW, 0)).isEqualTo(base - P - PMD_SIZE - PMD_SIZE - P);
+        other.exit();
+    }
+
+    /** {@code calc_vm_flag_bits}: MAP_STACK means VM_NOHUGEPAGE, so a thread stack does not merge with plain anon. */
+    @Test
+    void mapStackIsNoHugePage() {
+        mm.mmapAnon(A, P, RW, MAP_FIXED);
+        mm.mmapAnon(A + P, P, RW, MAP_FIXED | MAP_STACK);
+        assertThat(at(A + P).has(VM_NOHUGEPAGE)).isTrue();
+        assertThat(at(A).end()).isEqualTo(A + P);
+    }
+
+    /** {@code do_mmap}: MAP_FIXED_NOREPLACE is not in LEGACY_MAP_MASK, so MAP_SHARED_VALIDATE refuses it for a file. */
+    @Test
+    void sharedValidateRefusesNoReplaceForAFile() {
+        BackingFile f = TestFiles.file(mm, 2);
+        fails(Errno.EOPNOTSUPP, () -> mm.mmap(A, P, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, TestFiles.rw(f), 0));
+        assertThat(mm.mmap(A, P, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED, TestFiles.rw(f), 0)).isEqualTo(A);
+    }
+
+    /** {@code __get_unmapped_area}: an out-of-range MAP_FIXED address is ENOMEM before its alignment is EINVAL. */
+    @Test
+    void fixedRangeIsCheckedBeforeAlignment() {
+        fails(Errno.ENOMEM, () -> mm.mmapAnon(TASK_SIZE + 1, P, RW, MAP_FIXED));
+    }
+
+    // ------------------------------------------------------------------ madvise, mlock
+
+    /** {@code madvise_populate}: stops at the first hole with ENOMEM; nothing after it is touched. */
+    @Test
+    void madvisePopulateStopsAtTheFirstHole() {
+        mm.mmapAnon(A, P, RW, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, P, RW, MAP_FIXED);
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 3 * P, MADV_POPULATE_WRITE));
+        assertThat(mm.smaps().stream().filter(e -> e.rssKb() > 0).count()).isEqualTo(1);
+        mm.mmapAnon(A + P, P, PROT_NONE, MAP_FIXED);
+        fails(Errno.EINVAL, () -> mm.madvise(A, 3 * P, MADV_POPULATE_READ));
+    }
+
+    /** {@code populate_vma_page_range}: PROT_NONE is -EFAULT, which mlock reports as ENOMEM; the VMA stays locked. */
+    @Test
+    void mlockOfProtNoneIsEnomemButLocks() {
+        mm.mmapAnon(A, P, PROT_NONE, MAP_FIXED);
+        fails(Errno.ENOMEM, () -> mm.mlock(A, P, 0));
+        assertThat(at(A).has(VM_LOCKED)).isTrue();
+    }
+
+    /** {@code mlockall} populates with {@code mm_populate}, which ignores errors: a PROT_NONE VMA does not stop it. */
+    @Test
+    void mlockallPopulatesPastProtNone() {
+        mm.mmapAnon(A, P, PROT_NONE, MAP_FIXED);
+        mm.mmapAnon(A + 2 * P, P, RW, MAP_FIXED);
+        mm.mlockall(MCL_CURRENT);
+        assertThat(mm.smaps().stream().filter(e -> e.rssKb() > 0).count()).isEqualTo(1);
+        mm.munlockall();
+    }
+
+    // ------------------------------------------------------------------ brk, heap, stack
+
+    /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
+    @Test
+    void brkShrinkAfterTheHeapWasUnmappedIsRefused() {
+        long start = mm.startBrk();
+        assertThat(mm.brk(start + 4 * P)).isEqualTo(start + 4 * P);
+        mm.munmap(start, 4 * P);
+        assertThat(mm.brk(start + P)).isEqualTo(start + 4 * P);
+    }
+
+    /** {@code do_brk_flags}: the heap never merges with the VMA after it, nor with a bss below start_brk. */
+    @Test
+    void brkMergesOnlyWithTheHeapBelow() {
+        long start = mm.startBrk();
+        mm.mmap(start - P, P, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0); // a bss
+        mm.brk(start + P);
+        assertThat(at(start).start()).isEqualTo(start);
+        assertThat(at(start - P).end()).isEqualTo(start);
+        mm.brk(start + 2 * P);
+        assertThat(at(start).end()).isEqualTo(start + 2 * P);
+        String maps = mm.procMaps();
+        assertThat(maps.lines().filter(l -> l.endsWith("[heap]")).count()).isEqualTo(1);
+        assertThat(maps.lines().filter(l -> l.startsWith(Long.toHexString(start - P))).findFirst().orElseThrow())
+                .doesNotContain("[heap]");
+    }
+
+    /** {@code expand_downwards}: the guard gap is kept from an accessible VMA below, not from a PROT_NONE one. */
+    @Test
+    void stackGrowsUpToAProtNoneGuardButNotIntoTheGapOfAnAccessibleVma() {
+        long stack = A + 300 * P;
+        mm.mmapAnon(A, 8 * P, PROT_NONE, MAP_FIXED);
+        mm.mmapAnon(stack, 4 * P, RW, MAP_FIXED | MAP_GROWSDOWN);
+        assertThat(mm.fault(A + 8 * P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+        assertThat(at(A + 8 * P).end()).isEqualTo(stack + 4 * P);
+        assertThat(at(A + 8 * P).anon()).isNotNull();
+        mm.munmap(A + 8 * P, 296 * P);
+        mm.mmapAnon(stack, 4 * P, RW, MAP_FIXED | MAP_GROWSDOWN);
+        mm.mprotect(A, 8 * P, PROT_READ);
+        assertThat(mm.fault(A + 8 * P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.SEGV);
+        assertThat(mm.fault(stack - P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+    }
+}

@@ -1,0 +1,225 @@
+package dev.mmlab.rangelock;
+
+import static dev.mmlab.api.Linux.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.mmlab.api.AnonIdentity;
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.LockingStrategy;
+import dev.mmlab.api.MmLockGuard;
+import dev.mmlab.api.OpKind;
+import dev.mmlab.api.Strategies;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.check.InvariantChecker;
+import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.mm.MmConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Single-threaded behaviour of the strategy, and the deterministic races its design notes describe. */
+class RangeLockStrategyTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    static String[] impls() {
+        return TestMms.impls();
+    }
+
+    @Test
+    void isDiscoveredByNameWithItsOptions() {
+        Strategies all = Strategies.discover();
+        assertThat(all.names()).contains("rangelock", "rwsem");
+        Strategies.Selected s = all.select("rangelock:impl=list,anonFaultGranule=0x10000");
+        assertThat(s.config().get("impl")).isEqualTo("list");
+        assertThat(s.config().integer("anonFaultGranule")).isEqualTo(0x10000);
+        assertThat(all.select("rangelock").config().values())
+                .containsEntry("impl", "tree").containsEntry("anonFaultGranule", "2097152");
+        assertThatThrownBy(() -> all.select("rangelock:impl=skiplist")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tree|list");
+    }
+
+    @Test
+    void rejectsAGranuleThatIsNotAPowerOfTwoPages() {
+        LockingStrategy s = new RangeLockStrategy();
+        for (String bad : new String[] {"3000", "12288", "0"}) {
+            assertThatThrownBy(() -> Mm.create(s, StrategyConfig.of(s.name(), s.options(), Map.of("anonFaultGranule", bad)),
+                    MmConfig.defaults())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("power of two");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void mapsFaultsSplitsMergesAndUnmaps(String impl) {
+        Mm mm = TestMms.rangelock(impl);
+        long a = mm.mmapAnon(0, 8 * PMD_SIZE, PROT_READ | PROT_WRITE, 0);
+        for (long p = a; p < a + 8 * PMD_SIZE; p += PMD_SIZE / 2) {
+            mm.write(p, p);
+        }
+        mm.mprotect(a + PMD_SIZE, PAGE_SIZE, PROT_READ);
+        assertThat(mm.tree().size()).isEqualTo(3);
+        mm.mprotect(a + PMD_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE);
+        assertThat(mm.tree().size()).isEqualTo(1);
+        long moved = mm.mremap(a, PMD_SIZE, PMD_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, a + 16 * PMD_SIZE);
+        assertThat(mm.read(moved)).isEqualTo(a);
+        mm.madvise(a + 2 * PMD_SIZE, PMD_SIZE, MADV_DONTNEED);
+        assertThat(mm.read(a + 2 * PMD_SIZE)).isZero();
+        assertThat(mm.read(a + 3 * PMD_SIZE)).isEqualTo(a + 3 * PMD_SIZE);
+        assertThat(mm.procMaps()).contains("rw-p");
+        assertThat(InvariantChecker.check(mm)).isEmpty();
+        assertThat(mm.counters().get("rangelock.fine")).isPositive();
+        assertThat(mm.counters().snapshot("rangelock.coarse")).isEmpty();
+        mm.exit();
+        assertThat(mm.counters().get("rangelock.coarse.exit")).isEqualTo(1);
+        assertThat(InvariantChecker.check(mm)).isEmpty();
+        assertThat(mm.allocator().livePages()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void guardCoversOnlyItsRangeAndModeAndIsCoarseOnlyForTheFullRange(String impl) {
+        Mm mm = TestMms.rangelock(impl);
+        try (MmLockGuard g = mm.mmLock().lock(LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, 0x10000, 0x20000))) {
+            assertThat(g.covers(0x10000, 0x20000, false)).isTrue();
+            assertThat(g.covers(0x11000, 0x12000, false)).isTrue();
+            assertThat(g.covers(0x10000, 0x20000, true)).as("read guard, write asked").isFalse();
+            assertThat(g.covers(0xf000, 0x11000, false)).isFalse();
+            assertThat(g.covers(0x1f000, 0x21000, false)).isFalse();
+            assertThat(g.coarseLevel()).isEqualTo(LockNeed.FINE);
+        }
+        try (MmLockGuard g = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0x10000, 0x20000))) {
+            assertThat(g.covers(0, TASK_SIZE, true)).isTrue();
+            assertThat(g.coarseLevel()).isEqualTo(LockNeed.COARSE_WRITE);
+        }
+        MmLockGuard g = mm.mmLock().lock(LockIntent.coarse(OpKind.PROC_MAPS, LockIntent.Mode.READ, 0, PAGE_SIZE));
+        assertThat(g.coarseLevel()).isEqualTo(LockNeed.COARSE_READ);
+        g.close();
+        g.close();
+        assertThat(g.covers(0, PAGE_SIZE, false)).as("released").isFalse();
+        assertThat(mm.mmLock().isIdle()).isTrue();
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void aDriverWhoseFaultNeedsTheCoarseLockGetsTheFullRange(String impl) {
+        Mm mm = TestMms.rangelock(impl);
+        BlockingDriver coarse = new BlockingDriver().need(VmOpsCallback.FAULT, LockNeed.COARSE_READ);
+        BlockingDriver fine = new BlockingDriver();
+        long c = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, coarse, 0);
+        long f = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fine, 0);
+        mm.read(c);
+        assertThat(coarse.lastFaultHeld()).isEqualTo(LockNeed.COARSE_READ);
+        assertThat(mm.counters().get("rangelock.coarse.fault_driver")).isEqualTo(1);
+        mm.read(f);
+        assertThat(fine.lastFaultHeld()).isEqualTo(LockNeed.FINE);
+        mm.munmap(c, 4 * PAGE_SIZE);
+        mm.munmap(f, 4 * PAGE_SIZE);
+        assertThat(InvariantChecker.check(mm)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void aSyscallInterruptedWhileWaitingGetsEintrAndHoldsNothing(String impl) throws Exception {
+        Mm mm = TestMms.rangelock(impl);
+        long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+        assertTimeoutPreemptively(TIMEOUT, () -> {
+            MmLockGuard held = mm.mmLock().lock(LockIntent.of(OpKind.MPROTECT, LockIntent.Mode.WRITE, a, a + PAGE_SIZE));
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    mm.munmap(a, 4 * PAGE_SIZE);
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            t.start();
+            waitUntilParked(t);
+            t.interrupt();
+            t.join();
+            assertThat(thrown.get()).isInstanceOf(ErrnoException.class);
+            assertThat(((ErrnoException) thrown.get()).errno()).isEqualTo(Errno.EINTR);
+            held.close();
+            assertThat(mm.mmLock().isIdle()).isTrue();
+            assertThat(mm.tree().size()).as("nothing changed").isEqualTo(1);
+        });
+    }
+
+    /**
+     * The anon-identity race of the design notes: a writer splits VMA V (planning with V's null identity)
+     * while a fault elsewhere in V installs V's first identity; the piece that keeps the fault's page must
+     * get it. The writer is held between plan and publish by a driver's open callback in the same edit.
+     */
+    @ParameterizedTest
+    @MethodSource("impls")
+    void anIdentityInstalledWhileAWriterSplitsTheVmaReachesThePieces(String impl) throws Exception {
+        Mm mm = TestMms.rangelock(impl);
+        long base = 64 * PMD_SIZE;
+        long v = mm.mmapAnon(base, 4 * PMD_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
+        BlockingDriver driver = new BlockingDriver().blockIn(VmOpsCallback.OPEN);
+        long d = mm.mmapDriver(v + 4 * PMD_SIZE, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, driver, 0);
+        assertThat(mm.tree().find(v).anon()).isNull();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            assertTimeoutPreemptively(TIMEOUT, () -> {
+                // Unmap the last page of V and the first of the driver VMA: V splits, the driver VMA's rest opens.
+                Future<?> munmap = pool.submit(() -> mm.munmap(d - PAGE_SIZE, 2 * PAGE_SIZE));
+                driver.awaitEntered(VmOpsCallback.OPEN);
+                mm.write(v, 7);
+                AnonIdentity installed = mm.tree().find(v).anon();
+                assertThat(installed).as("the fault ran while the writer was between plan and publish").isNotNull();
+                driver.release(VmOpsCallback.OPEN);
+                munmap.get();
+                Vma piece = mm.tree().find(v);
+                assertThat(piece.end()).isEqualTo(d - PAGE_SIZE);
+                assertThat(piece.anon()).isSameAs(installed);
+                assertThat(mm.counters().get("rangelock.anon_propagated")).isEqualTo(1);
+                assertThat(mm.read(v)).isEqualTo(7);
+            });
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(InvariantChecker.check(mm)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void forkCopiesUnderTheFullWriteRangeAndBothSidesCopyOnWrite(String impl) {
+        Mm parent = TestMms.rangelock(impl);
+        long a = parent.mmapAnon(0, 4 * PMD_SIZE, PROT_READ | PROT_WRITE, 0);
+        parent.write(a, 1);
+        parent.write(a + 3 * PMD_SIZE, 2);
+        Mm child = parent.fork();
+        assertThat(parent.counters().get("rangelock.coarse.fork")).isEqualTo(1);
+        assertThat(child.read(a)).isEqualTo(1);
+        child.write(a, 10);
+        parent.write(a + 3 * PMD_SIZE, 20);
+        assertThat(parent.read(a)).isEqualTo(1);
+        assertThat(child.read(a + 3 * PMD_SIZE)).isEqualTo(2);
+        assertThat(InvariantChecker.check(List.of(parent, child), List.of())).isEmpty();
+    }
+
+    /** Waits until {@code t} is parked (waiting for a lock). */
+    static void waitUntilParked(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(t + " never waited; state " + t.getState());
+            }
+            Thread.sleep(1);
+        }
+    }
+}

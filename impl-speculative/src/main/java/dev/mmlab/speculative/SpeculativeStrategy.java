@@ -1,0 +1,118 @@
+package dev.mmlab.speculative;
+
+import dev.mmlab.api.FaultHandler;
+import dev.mmlab.api.LockingStrategy;
+import dev.mmlab.api.MmContext;
+import dev.mmlab.api.MmLock;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.StrategyOption;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.mm.SnapshotVmaTree;
+import dev.mmlab.api.sync.MmapLockFaultPath;
+import dev.mmlab.api.sync.RwSemaphore;
+import dev.mmlab.api.sync.RwsemMmLock;
+import java.util.List;
+
+/**
+ * Speculative page faults: faults run with no mm lock and commit under the PTL only if a sequence count shows
+ * that nothing they relied on changed; syscalls take the coarse mmap rwsem exactly as the baseline does (with
+ * its switches), plus the sequence bumps. Option {@code validation}: {@code vma} (per-VMA counts, Laurent
+ * Dufour's series, v11, 2018) or {@code mm} (one per-mm count odd while any writer holds the lock, Michel
+ * Lespinasse, 2021). Never merged into Linux; per-VMA locks (6.4) replaced it.
+ */
+public final class SpeculativeStrategy implements LockingStrategy {
+    public static final String NAME = "speculative";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "speculative page faults (lockless VMA lookup, sequence validation at commit; Dufour 2018 / Lespinasse 2021)"
+                + " over the mmap rwsem";
+    }
+
+    @Override
+    public List<StrategyOption> options() {
+        return List.of(
+                StrategyOption.choice("validation", "vma", "what a fault validates at commit: the VMA's sequence count"
+                        + " (Dufour) or one per-mm sequence odd while a writer holds the lock (Lespinasse)", "vma", "mm"),
+                StrategyOption.bool("faultRetry", true, "a fault on the locked path that waits for I/O drops the lock"
+                        + " and retries (VM_FAULT_RETRY)"),
+                StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
+                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades to the read lock while zapping (Linux 4.20)"));
+    }
+
+    /** Thread-safe; does not block. */
+    @Override
+    public StrategyInstance create(StrategyConfig config, MmContext context) {
+        VmaTree tree = new SnapshotVmaTree();
+        boolean perMm = config.get("validation").equals("mm");
+        MmSequence mmSequence = perMm ? new MmSequence() : null;
+        VmaSequences vmaSequences = perMm ? null : new VmaSequences(tree);
+        RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()),
+                config.bool("munmapDowngrade"), config.bool("populateDropsLock"), perMm ? mmSequence : vmaSequences);
+        FaultHandler classic = new MmapLockFaultPath(lock, tree, context.counters(), SpeculativeFaultHandler.PREFIX,
+                config.bool("faultRetry"));
+        SpeculativeFaultHandler faults = new SpeculativeFaultHandler(tree, perMm ? mmSequence.seq() : null, classic,
+                context.counters());
+        return new Instance(lock, tree, faults, mmSequence, vmaSequences);
+    }
+
+    /** The parts for one address space; package-private so tests can reach the probe. */
+    static final class Instance implements StrategyInstance {
+        private final RwsemMmLock lock;
+        private final VmaTree tree;
+        private final SpeculativeFaultHandler faults;
+        private final MmSequence mmSequence;
+        private final VmaSequences vmaSequences;
+
+        Instance(RwsemMmLock lock, VmaTree tree, SpeculativeFaultHandler faults, MmSequence mmSequence,
+                VmaSequences vmaSequences) {
+            this.lock = lock;
+            this.tree = tree;
+            this.faults = faults;
+            this.mmSequence = mmSequence;
+            this.vmaSequences = vmaSequences;
+        }
+
+        @Override
+        public MmLock mmLock() {
+            return lock;
+        }
+
+        @Override
+        public FaultHandler faultHandler() {
+            return faults;
+        }
+
+        @Override
+        public VmaTree vmaTree() {
+            return tree;
+        }
+
+        /** Per-VMA mode: a fresh, even sequence count; per-mm mode: nothing per VMA. */
+        @Override
+        public Object newVmaState() {
+            return vmaSequences != null ? new SeqCount() : null;
+        }
+
+        @Override
+        public List<String> checkQuiescent(List<Vma> vmas) {
+            return vmaSequences != null ? vmaSequences.checkQuiescent(vmas) : mmSequence.checkQuiescent();
+        }
+
+        SpeculativeFaultHandler speculativeFaults() {
+            return faults;
+        }
+
+        /** The per-mm count (per-mm mode) or null. */
+        SeqCount mmSeq() {
+            return mmSequence == null ? null : mmSequence.seq();
+        }
+    }
+}
