@@ -1,0 +1,75 @@
+package dev.mmlab.drivers;
+
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.Linux;
+import dev.mmlab.api.VmFault;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.mem.BackingFile;
+import dev.mmlab.api.mem.PageAllocator;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * The file behind a page-cache driver, made on first mmap with the mm's page allocator (a driver is created
+ * before any address space exists, and a {@link BackingFile} needs the allocator its pages come from). Every
+ * address space mapping one driver instance must share that allocator, as processes of one machine do.
+ * Lock-free: racing first mmaps agree on one file by CAS.
+ */
+final class PageCacheBinding {
+    private record Bound(PageAllocator allocator, BackingFile file) {}
+
+    private final String driver;
+    private final Function<PageAllocator, BackingFile> factory;
+    private final AtomicReference<Bound> bound = new AtomicReference<>();
+
+    PageCacheBinding(String driver, Function<PageAllocator, BackingFile> factory) {
+        this.driver = driver;
+        this.factory = factory;
+    }
+
+    /**
+     * The file, made now if this is the first mapping. Any lock or none; does not block.
+     *
+     * @throws ErrnoException EINVAL when an address space with another allocator maps this instance
+     */
+    BackingFile fileFor(PageAllocator allocator) {
+        Bound b = bound.get();
+        if (b == null) {
+            Bound mine = new Bound(allocator, factory.apply(allocator));
+            b = bound.compareAndExchange(null, mine);
+            if (b == null) {
+                b = mine;
+            }
+        }
+        if (b.allocator() != allocator) {
+            throw new ErrnoException(Errno.EINVAL, "driver " + driver + " is already mapped by address spaces"
+                    + " with another page allocator; create one driver instance per machine");
+        }
+        return b.file();
+    }
+
+    /** The file, or null before the first mmap. */
+    BackingFile file() {
+        Bound b = bound.get();
+        return b == null ? null : b.file();
+    }
+
+    /**
+     * The page-cache page for {@code addr} with a reference for the fault. May sleep on the device.
+     * Beyond the end of the file: SIGBUS, as {@code filemap_fault}.
+     */
+    VmFault fault(Vma vma, long addr) {
+        BackingFile f = file();
+        long index = vma.pgoffOf(addr);
+        if (f == null || index >= Linux.pages(Linux.pageAlign(f.sizeBytes()))) {
+            return VmFault.failed(FaultOutcome.BUS);
+        }
+        try {
+            return VmFault.mapped(f.cache().read(index));
+        } catch (ErrnoException e) {
+            return VmFault.failed(e.errno() == Errno.ENOMEM ? FaultOutcome.OOM : FaultOutcome.BUS);
+        }
+    }
+}

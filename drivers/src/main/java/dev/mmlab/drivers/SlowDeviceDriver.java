@@ -1,0 +1,101 @@
+package dev.mmlab.drivers;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.Linux;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.VmFault;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmOps;
+import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.VmOpsProvider;
+import dev.mmlab.api.mem.BlockDevice;
+import dev.mmlab.api.mem.Page;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A device whose {@code fault} sleeps on I/O: each fault reads one page from a {@link BlockDevice} (a
+ * sleeping wait of the configured latency, failing with SIGBUS at the configured error rate) and maps a
+ * fresh device page. Every callback is declared {@link LockNeed#FINE}; under a coarse lock the fault holds
+ * the mmap read lock for the whole sleep (drivers have no fault retry), which is what makes such a device
+ * expensive for everyone else in the address space.
+ */
+public final class SlowDeviceDriver implements VmOps {
+    public static final String NAME = "slow-device";
+
+    private final long sizeBytes;
+    private final BlockDevice device;
+
+    /**
+     * @param sizeBytes device size; faults beyond it get SIGBUS
+     * @param device what each fault reads from
+     */
+    public SlowDeviceDriver(long sizeBytes, BlockDevice device) {
+        this.sizeBytes = sizeBytes;
+        this.device = device;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public LockNeed lockNeed(VmOpsCallback callback) {
+        return LockNeed.FINE;
+    }
+
+    /** The content of a fresh page at device page {@code index}. */
+    public static long content(long index) {
+        return 0x5d00_0000_0000_0000L | index;
+    }
+
+    /** Any lock covering the VMA; sleeps for the device latency. */
+    @Override
+    public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
+        long index = vma.pgoffOf(addr);
+        if ((index << Linux.PAGE_SHIFT) >= sizeBytes || !device.readPage()) {
+            return VmFault.failed(FaultOutcome.BUS);
+        }
+        Page page = context.allocator().allocateDevice(content(index));
+        return page == null ? VmFault.failed(FaultOutcome.OOM) : VmFault.mapped(page);
+    }
+
+    /** The device the faults read from (its read count shows how many faults slept). */
+    public BlockDevice device() {
+        return device;
+    }
+
+    /** The {@code slow-device} provider: {@code latency}, {@code errorRate}, {@code size}, {@code seed}. */
+    public static final class Provider implements VmOpsProvider {
+        static final Map<String, String> DEFAULTS = defaults();
+
+        private static Map<String, String> defaults() {
+            Map<String, String> d = new LinkedHashMap<>();
+            d.put("latency", "2ms");
+            d.put("errorRate", "0");
+            d.put("size", "16m");
+            d.put("seed", "1");
+            return d;
+        }
+
+        @Override
+        public String name() {
+            return NAME;
+        }
+
+        @Override
+        public String description() {
+            return "a device whose fault sleeps on I/O (BlockDevice latency); every callback FINE";
+        }
+
+        @Override
+        public VmOps create(Map<String, String> parameters) {
+            DriverParams p = DriverParams.of(NAME, DEFAULTS, parameters);
+            return new SlowDeviceDriver(p.size("size"), new BlockDevice(NAME, 240, 0, p.latency("latency"),
+                    p.probability("errorRate"), p.integer("seed")));
+        }
+    }
+}
