@@ -1,7 +1,6 @@
 package dev.mmlab.rangelock;
 
 import dev.mmlab.api.Access;
-import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
@@ -13,6 +12,7 @@ import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.mm.VmaMerge;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.rangelock.lock.RangeLock.Handle;
@@ -208,7 +208,7 @@ final class RangeFaultHandler implements FaultHandler {
             if (tree.find(vma.start()) != vma) {
                 return false;
             }
-            vma.prepareAnon(new AnonIdentity());
+            vma.prepareAnon(VmaMerge.mergeableAnon(tree, vma));
             return true;
         } finally {
             space.vmaUnlock();

@@ -294,38 +294,7 @@ final class FaultEngine implements FaultCore {
         }
     }
 
-    /**
-     * {@code __anon_vma_prepare} -> {@code find_mergeable_anon_vma}: a VMA's first anonymous page reuses the
-     * identity of an adjacent VMA (the next tried first, then the previous) when the two could merge but for
-     * their protection ({@code anon_vma_compatible}: same file, pgoff contiguous, flags equal apart from
-     * VM_ACCESS_FLAGS and VM_SOFTDIRTY) and that identity was not inherited through fork (its chain is
-     * singular); otherwise a new one. Reads neighbours from the lockless tree; the caller's CAS decides.
-     */
     private AnonIdentity mergeableAnon(Vma vma) {
-        Vma next = tree.find(vma.end());
-        if (next != null && next.start() == vma.end()) {
-            AnonIdentity reused = reusableAnon(next, vma, next);
-            if (reused != null) {
-                return reused;
-            }
-        }
-        Vma prev = tree.findPrev(vma.start());
-        if (prev != null && prev.end() == vma.start()) {
-            AnonIdentity reused = reusableAnon(prev, prev, vma);
-            if (reused != null) {
-                return reused;
-            }
-        }
-        return new AnonIdentity();
-    }
-
-    /** {@code reusable_anon_vma}: {@code old}'s identity, if {@code a} (ending where {@code b} starts) and {@code b} are compatible. */
-    private static AnonIdentity reusableAnon(Vma old, Vma a, Vma b) {
-        long ignore = VmFlags.VM_ACCESS_FLAGS | VmFlags.VM_SOFTDIRTY;
-        boolean compatible = a.end() == b.start() && a.file() == b.file()
-                && ((a.flags() ^ b.flags()) & ~ignore) == 0
-                && b.pgoff() == a.pgoff() + Linux.pages(b.start() - a.start());
-        AnonIdentity anon = old.anon();
-        return compatible && anon != null && anon.parent() == null ? anon : null;
+        return VmaMerge.mergeableAnon(tree, vma);
     }
 }
