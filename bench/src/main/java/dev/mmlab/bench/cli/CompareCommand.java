@@ -1,0 +1,221 @@
+package dev.mmlab.bench.cli;
+
+import dev.mmlab.api.Strategies;
+import dev.mmlab.bench.UsageException;
+import dev.mmlab.bench.report.CsvReport;
+import dev.mmlab.bench.report.HtmlReport;
+import dev.mmlab.bench.report.JsonReport;
+import dev.mmlab.bench.report.TextTable;
+import dev.mmlab.bench.run.RunResult;
+import dev.mmlab.bench.run.Runner;
+import dev.mmlab.bench.run.ScenarioResult;
+import dev.mmlab.bench.run.StrategyChoice;
+import dev.mmlab.bench.run.UnsafeNoLockStrategy;
+import dev.mmlab.bench.scenario.Scenario;
+import dev.mmlab.bench.scenario.ScenarioParams;
+import dev.mmlab.bench.scenario.Scenarios;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mmlab compare}: runs a scenario under each strategy given and reports side by side. With no
+ * scenario it runs the headline set quickly and writes {@code mmlab-report.html} and {@code mmlab-report.json}.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a scenario under each strategy and compare throughput, latency and who blocked whom.",
+            "With no --scenario: the headline set (" + "slow-file-fault, proc-scan, fault-vs-mmap, big-munmap"
+                + "), writing mmlab-report.html and mmlab-report.json here."})
+public final class CompareCommand implements Callable<Integer> {
+    static final double HEADLINE_DURATION = 1.5;
+    static final double DEFAULT_DURATION = 3;
+
+    @Option(names = "--scenario", paramLabel = "NAME|FILE", description = "a built-in scenario ('mmlab list') or a YAML file")
+    String scenario;
+
+    @Option(names = "--strategy", paramLabel = "SPEC",
+            description = "NAME or NAME:key=value,...; repeat for several; 'all' (default) is every discovered strategy; 'unsafe-nolock' is the no-lock reference")
+    List<String> strategies = new ArrayList<>();
+
+    @Option(names = "--duration", paramLabel = "SECONDS",
+            description = "measured seconds per strategy (default ${DEFAULT-VALUE}; headline set: " + HEADLINE_DURATION + ")")
+    Double duration;
+
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "0.5", description = "unmeasured seconds before each run (default ${DEFAULT-VALUE})")
+    double warmup;
+
+    @Option(names = "--jit-warmup", paramLabel = "SECONDS", defaultValue = "1",
+            description = "one discarded run before the first, so the engine's code is compiled before anything is measured (default ${DEFAULT-VALUE}; 0: none)")
+    double jitWarmup;
+
+    @Option(names = "--threads", paramLabel = "N", description = "threads of the scenario's scaling role (its * parameter in 'mmlab list')")
+    Integer threads;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a scenario parameter; repeat for several")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(names = "--json", paramLabel = "FILE", description = "write results as JSON")
+    Path json;
+
+    @Option(names = "--html", paramLabel = "FILE", description = "write the HTML report with charts")
+    Path html;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "write one CSV row per strategy and operation")
+    Path csv;
+
+    @Option(names = "--charts", paramLabel = "DIR", description = "also write every chart as a PNG file into DIR")
+    Path charts;
+
+    @Mixin
+    DebugOption debug;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** One scenario to run with its parameters and strategies. */
+    private record Plan(Scenario scenario, ScenarioParams params, List<StrategyChoice> strategies) {}
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (duration != null && !(duration > 0)) {
+            throw new UsageException("--duration must be a positive number of seconds, got " + duration);
+        }
+        if (warmup < 0 || jitWarmup < 0) {
+            throw new UsageException("--warmup and --jit-warmup must not be negative");
+        }
+        if (threads != null && threads < 1) {
+            throw new UsageException("--threads must be at least 1, got " + threads);
+        }
+        Strategies found = Strategies.discover();
+        List<Plan> plans = new ArrayList<>();
+        if (scenario == null) {
+            if (!set.isEmpty()) {
+                throw new UsageException("--set needs --scenario (parameters differ per scenario; 'mmlab list' shows them)");
+            }
+            for (String name : Scenarios.HEADLINE) {
+                plans.add(headlinePlan(Scenarios.find(name), found));
+            }
+            if (html == null) {
+                html = Path.of("mmlab-report.html");
+            }
+            if (json == null) {
+                json = Path.of("mmlab-report.json");
+            }
+        } else {
+            Scenario s = Scenarios.find(scenario);
+            ScenarioParams params = params(s);
+            List<StrategyChoice> choices = StrategyChoice.resolve(strategies.isEmpty() ? List.of("all") : strategies, found);
+            for (StrategyChoice c : choices) {
+                if (c.isUnsafeReference() && !s.disjoint(params)) {
+                    throw new UsageException("unsafe-nolock is valid only for disjoint scenarios and " + s.name()
+                            + " with these parameters is not (its threads share VMAs); drop --strategy unsafe-nolock");
+                }
+            }
+            plans.add(new Plan(s, params, choices));
+        }
+        double seconds = duration != null ? duration : scenario == null ? HEADLINE_DURATION : DEFAULT_DURATION;
+        Runner.Options options = new Runner.Options(seconds, warmup, seed, 30);
+        ProgressBar bar = new ProgressBar(plans.stream().mapToInt(p -> p.strategies().size()).sum());
+        List<ScenarioResult> results = new ArrayList<>();
+        int violations = 0;
+        Runner runner = new Runner();
+        if (jitWarmup > 0 && !plans.isEmpty() && !plans.get(0).strategies().isEmpty()) {
+            // Runs share one JVM: without this the first strategy would also pay for compiling the engine.
+            Plan first = plans.get(0);
+            bar.begin("warming up the JIT");
+            runner.run(first.scenario(), first.params(), first.strategies().get(0),
+                    new Runner.Options(jitWarmup, 0, seed, 30), f -> { });
+        }
+        for (Plan plan : plans) {
+            List<RunResult> runs = new ArrayList<>();
+            for (StrategyChoice choice : plan.strategies()) {
+                bar.begin(plan.scenario().name() + " under " + choice.label());
+                RunResult r = runner.run(plan.scenario(), plan.params(), choice, options, bar::update);
+                bar.end();
+                violations += r.invariantViolations();
+                runs.add(r);
+            }
+            ScenarioResult result = new ScenarioResult(plan.scenario().name(), plan.scenario().origin(),
+                    plan.params().values(), ScenarioResult.Machine.current(), runs);
+            results.add(result);
+            bar.clear();
+            out.println(TextTable.render(result));
+            out.flush();
+        }
+        if (json != null) {
+            JsonReport.write(results, json);
+            out.println("wrote " + json);
+        }
+        if (csv != null) {
+            CsvReport.write(results, csv);
+            out.println("wrote " + csv);
+        }
+        if (charts != null) {
+            int n = HtmlReport.writeCharts(results, charts);
+            out.println("wrote " + n + " charts to " + charts);
+        }
+        if (html != null) {
+            HtmlReport.write(results, html);
+            out.println("wrote " + html);
+        }
+        if (violations > 0) {
+            spec.commandLine().getErr().println("mmlab compare: " + violations
+                    + " invariant violations or worker failures; see the log above and 'violations' in the JSON");
+            return MmlabCommand.VIOLATIONS;
+        }
+        return MmlabCommand.OK;
+    }
+
+    private ScenarioParams params(Scenario s) {
+        Map<String, String> given = new LinkedHashMap<>(set);
+        if (threads != null) {
+            if (s.threadsParam() == null) {
+                throw new UsageException(s.name() + " has no scaling role for --threads; set role threads with --set ROLE=N");
+            }
+            if (given.containsKey(s.threadsParam())) {
+                throw new UsageException("--threads and --set " + s.threadsParam() + " both set the same thing; give one");
+            }
+            given.put(s.threadsParam(), Integer.toString(threads));
+        }
+        return ScenarioParams.of(s.name(), s.params(), given);
+    }
+
+    /**
+     * The headline's strategies for {@code s}: the user's, or by default every discovered strategy, plus
+     * {@code rwsem:faultRetry=false} for slow-file-fault (the 2010 contrast) and unsafe-nolock where the
+     * scenario is disjoint. An explicit unsafe-nolock is skipped where the scenario is not disjoint.
+     */
+    private Plan headlinePlan(Scenario s, Strategies found) {
+        ScenarioParams params = params(s);
+        List<String> specs = new ArrayList<>();
+        if (strategies.isEmpty()) {
+            specs.add("all");
+            if (s.name().equals("slow-file-fault") && found.names().contains("rwsem")) {
+                specs.add("rwsem:faultRetry=false");
+            }
+            specs.add(UnsafeNoLockStrategy.NAME);
+        } else {
+            specs.addAll(strategies);
+        }
+        List<StrategyChoice> choices = new ArrayList<>();
+        for (StrategyChoice c : StrategyChoice.resolve(specs, found)) {
+            if (!c.isUnsafeReference() || s.disjoint(params)) {
+                choices.add(c);
+            }
+        }
+        return new Plan(s, params, choices);
+    }
+}

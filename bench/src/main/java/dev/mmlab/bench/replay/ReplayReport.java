@@ -1,0 +1,138 @@
+package dev.mmlab.bench.replay;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Tables and JSON for replay results. Stateless. */
+public final class ReplayReport {
+    private ReplayReport() {}
+
+    /** One row per strategy: events, syscalls/s, faults, fidelity differences, waits, false conflicts, violations, wall time. */
+    public static String table(List<ReplayResult> results) {
+        StringBuilder sb = new StringBuilder();
+        String format = "%-28s %9s %12s %9s %11s %9s %9s %10s %10s%n";
+        sb.append(String.format(Locale.ROOT, format, "strategy", "events", "syscalls/s", "faults", "fidel.diff",
+                "waits", "false", "invariant", "wall ms"));
+        for (ReplayResult r : results) {
+            Fidelity f = r.fidelity();
+            sb.append(String.format(Locale.ROOT, format, r.strategy(), f.eventsReplayed(),
+                    String.format(Locale.ROOT, "%.0f", r.syscallsPerSecond()), f.userFaults() + f.kernelFaults(),
+                    f.differences(), r.waits().count(), r.waits().falseConflicts(), r.invariantViolations().size(),
+                    String.format(Locale.ROOT, "%.1f", r.wallNanos() / 1e6)));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * One line saying how a forked process's first address space was built ({@link ReplayResult.ForkPrefix}), or
+     * an empty string when it started empty.
+     */
+    public static String forkPrefix(ReplayResult r) {
+        ReplayResult.ForkPrefix p = r.forkPrefix();
+        if (!p.present()) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "pid %d starts as the fork of pid %d at line %d: %d events of its "
+                + "ancestors up to it (the fork included) were replayed first, serially, and are not counted above "
+                + "(%d differences, %.1f ms)%n",
+                r.pid(), p.parentPid(), p.forkLineNo(), p.fidelity().eventsReplayed(), p.fidelity().differences(),
+                p.wallNanos() / 1e6);
+    }
+
+    /** The first differences of {@code r}, one per line, or an empty string. */
+    public static String differences(ReplayResult r) {
+        StringBuilder sb = new StringBuilder();
+        for (Fidelity.Difference d : r.fidelity().firstDifferences()) {
+            sb.append("  ").append(r.source()).append(':').append(d).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The JSON document: the trace, and per strategy its operations (count, rate, latency in µs), waits and false
+     * conflicts, counters, invariant violations and fidelity.
+     */
+    public static Map<String, Object> json(List<ReplayResult> results) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        if (!results.isEmpty()) {
+            ReplayResult first = results.get(0);
+            doc.put("trace", first.source());
+            doc.put("pid", first.pid());
+            doc.put("timing", first.timing().label());
+            doc.put("speed", first.speed());
+        }
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (ReplayResult r : results) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("strategy", r.strategy());
+            run.put("images", r.images());
+            run.put("wallNanos", r.wallNanos());
+            Map<String, Object> ops = new LinkedHashMap<>();
+            r.operations().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+                ReplayResult.OpStats s = e.getValue();
+                Map<String, Object> op = new LinkedHashMap<>();
+                op.put("count", s.count());
+                op.put("perSecond", s.perSecond());
+                op.put("meanMicros", s.meanMicros());
+                op.put("p50Micros", s.p50Micros());
+                op.put("p99Micros", s.p99Micros());
+                op.put("maxMicros", s.maxMicros());
+                ops.put(e.getKey(), op);
+            });
+            run.put("operations", ops);
+            Map<String, Object> waits = new LinkedHashMap<>();
+            waits.put("count", r.waits().count());
+            waits.put("falseConflicts", r.waits().falseConflicts());
+            waits.put("waitNanos", r.waits().waitNanos());
+            waits.put("falseConflictWaitNanos", r.waits().falseConflictWaitNanos());
+            run.put("waits", waits);
+            run.put("counters", new java.util.TreeMap<>(r.counters()));
+            run.put("invariantViolations", r.invariantViolations());
+            Fidelity f = r.fidelity();
+            Map<String, Object> fidelity = new LinkedHashMap<>();
+            fidelity.put("eventsReplayed", f.eventsReplayed());
+            fidelity.put("syscalls", f.syscalls());
+            fidelity.put("syscallDifferences", f.syscallDifferences());
+            fidelity.put("userFaults", f.userFaults());
+            fidelity.put("faultDifferences", f.faultDifferences());
+            fidelity.put("kernelFaults", f.kernelFaults());
+            fidelity.put("forks", f.forks());
+            List<Map<String, Object>> first = new ArrayList<>();
+            for (Fidelity.Difference d : f.firstDifferences()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("line", d.lineNo());
+                m.put("event", d.event());
+                m.put("expected", d.expected());
+                m.put("got", d.got());
+                first.add(m);
+            }
+            fidelity.put("firstDifferences", first);
+            run.put("fidelity", fidelity);
+            ReplayResult.ForkPrefix prefix = r.forkPrefix();
+            if (prefix.present()) {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("parentPid", prefix.parentPid());
+                p.put("forkLine", prefix.forkLineNo());
+                p.put("eventsReplayed", prefix.fidelity().eventsReplayed());
+                p.put("differences", prefix.fidelity().differences());
+                p.put("wallNanos", prefix.wallNanos());
+                run.put("forkPrefix", p);
+            }
+            runs.add(run);
+        }
+        doc.put("results", runs);
+        return doc;
+    }
+
+    /** Writes {@link #json} to {@code file}, pretty-printed. */
+    public static void writeJson(List<ReplayResult> results, Path file) throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json(results));
+    }
+}

@@ -1,0 +1,336 @@
+package dev.mmlab.bench.replay;
+
+import com.google.common.collect.ImmutableList;
+import dev.mmlab.bench.trace.CommRecord;
+import dev.mmlab.bench.trace.ExitRecord;
+import dev.mmlab.bench.trace.ForkRecord;
+import dev.mmlab.bench.trace.Mmap2Record;
+import dev.mmlab.bench.trace.PageFault;
+import dev.mmlab.bench.trace.Syscall;
+import dev.mmlab.bench.trace.Trace;
+import dev.mmlab.bench.trace.TraceEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What one process of a trace does, cut into the steps a replay runs, in file order.
+ *
+ * <p>Design notes:
+ * <ul>
+ *   <li>A {@code PERF_RECORD_MMAP2} printed while one of the same thread's traced syscalls is in flight (after
+ *       its enter line, before its exit line) is that syscall's report of the VMA it made or changed: it is
+ *       attached to the syscall (an mmap takes its file's path, device and inode from it) and not replayed on
+ *       its own. Any other MMAP2 record is a mapping the kernel made outside the traced syscalls (exec: the
+ *       program, the loader, {@code [stack]}, {@code [vdso]}, the bss) and is replayed as an
+ *       {@link ExecMapping} at its address.
+ *   <li>An exec replaces the address space, so the steps are cut into {@link Image}s, each replayed on a fresh
+ *       address space. An image starts at a {@code PERF_RECORD_COMM exec} record or, in traces recorded without
+ *       task records, at a {@code [stack]} MMAP2 outside a syscall (the first mapping exec makes), whenever the
+ *       current image already has steps.
+ *   <li>A thread ({@code PERF_RECORD_FORK} with pid == ppid) is not a step: a thread is simply the set of its
+ *       events. A fork of a new process <em>by this process</em> is a {@link ForkStep} at the fork record's
+ *       place (the fork record is grouped under the child's pid in {@link Trace}, so the whole trace is scanned
+ *       for it), run by the forking thread; the child's copy lives until the child's exec or the exit of its
+ *       last thread, where a {@link ChildExitStep} tears it down. A child still alive when this process execs
+ *       is left to the end of the image.
+ *   <li>A process whose life starts with a fork record from a parent that has steps before that fork starts
+ *       its first image as the parent's fork: {@link Image#prefix()} holds the parent's steps up to the fork
+ *       (with the parent's own prefix first, when the parent was forked too), ending with a {@link ForkStep}
+ *       whose {@link ForkStep#follow()} says the replay continues in the child. If the child execs before doing
+ *       anything, that image would be empty and is left out (the exec starts fresh anyway).
+ * </ul>
+ * Immutable.
+ */
+public final class ReplayScript {
+    /** Ancestors followed at most when building a fork prefix (a guard against pid reuse cycles). */
+    private static final int MAX_FORK_DEPTH = 32;
+
+    /** One replayed event; {@link #event()} is the trace event it comes from (for line numbers and times). */
+    public sealed interface Step permits SyscallStep, ExecMapping, FaultStep, ForkStep, ChildExitStep {
+        TraceEvent event();
+
+        /** The traced thread that runs this step (in the threaded modes, its Java thread runs it). */
+        default int tid() {
+            return event().tid();
+        }
+    }
+
+    /**
+     * A traced syscall with the MMAP2 records printed while it ran.
+     *
+     * @param records the VMAs the kernel reported for it, in file order; usually empty or one
+     */
+    public record SyscallStep(Syscall event, List<Mmap2Record> records) implements Step {
+        public SyscallStep {
+            records = List.copyOf(records);
+        }
+    }
+
+    /** A mapping the kernel made outside the traced syscalls (exec, ELF loader, vdso). */
+    public record ExecMapping(Mmap2Record event) implements Step {}
+
+    /** A page fault, from user mode or from the kernel touching user memory. */
+    public record FaultStep(PageFault event) implements Step {}
+
+    /**
+     * This process forked a new process ({@code event.pid()}): copy the address space here. Run by the forking
+     * thread ({@code event.ptid()}).
+     *
+     * @param follow the replay continues in the child (the last step of an {@link Image#prefix()}); otherwise
+     *     the child's copy lives until its {@link ChildExitStep} or the end of the image
+     */
+    public record ForkStep(ForkRecord event, boolean follow) implements Step {
+        @Override
+        public int tid() {
+            return event.ptid();
+        }
+
+        /** The forked process. */
+        public int childPid() {
+            return event.pid();
+        }
+    }
+
+    /**
+     * A child this process forked stopped using the copy (its last thread exited, or it exec'ed): tear the copy
+     * down here. Run by the thread that forked the child, so it stays after the fork in every timing mode.
+     *
+     * @param event the child's exit or exec record
+     * @param childPid the child
+     * @param parentTid the thread of this process that forked the child
+     */
+    public record ChildExitStep(TraceEvent event, int childPid, int parentTid) implements Step {
+        @Override
+        public int tid() {
+            return parentTid;
+        }
+    }
+
+    /**
+     * One address space's life: the steps between two execs.
+     *
+     * @param prefix empty for an address space that starts empty; for one that starts as a fork of a traced
+     *     parent, the ancestors' steps to replay serially before it, ending with the {@link ForkStep} (follow)
+     *     that creates it. Not this process's events: they do not count in its fidelity.
+     * @param steps this process's steps, in file order
+     * @param tids the threads that run {@code steps}
+     */
+    public record Image(List<Step> prefix, List<Step> steps, Set<Integer> tids) {
+        public Image {
+            prefix = List.copyOf(prefix);
+            steps = List.copyOf(steps);
+            tids = Set.copyOf(tids);
+            if (!prefix.isEmpty() && !(prefix.get(prefix.size() - 1) instanceof ForkStep f && f.follow())) {
+                throw new IllegalArgumentException("a fork prefix must end with the fork that creates the image");
+            }
+        }
+
+        /** An image that starts with an empty address space. */
+        public Image(List<Step> steps, Set<Integer> tids) {
+            this(List.of(), steps, tids);
+        }
+
+        /** Whether this address space starts as a fork of its parent's (a non-empty {@link #prefix()}). */
+        public boolean forked() {
+            return !prefix.isEmpty();
+        }
+
+        /** The fork record that created this address space, or null for an image that starts empty. */
+        public ForkRecord forkRecord() {
+            return prefix.isEmpty() ? null : ((ForkStep) prefix.get(prefix.size() - 1)).event();
+        }
+    }
+
+    private final String source;
+    private final int pid;
+    private final ImmutableList<Image> images;
+    private final int stepCount;
+
+    private ReplayScript(String source, int pid, List<Image> images) {
+        this.source = source;
+        this.pid = pid;
+        this.images = ImmutableList.copyOf(images);
+        this.stepCount = images.stream().mapToInt(i -> i.steps().size()).sum();
+    }
+
+    /**
+     * The script of process {@code pid} of {@code trace}.
+     *
+     * @throws IllegalArgumentException if the trace has no events of {@code pid}, naming the pids it has
+     */
+    public static ReplayScript of(Trace trace, int pid) {
+        if (trace.eventsOf(pid).isEmpty()) {
+            throw new IllegalArgumentException("trace " + trace.source() + " has no events of pid " + pid
+                    + "; its pids are " + trace.pids());
+        }
+        return new ReplayScript(trace.source(), pid, imagesOf(trace, pid, new HashSet<>()));
+    }
+
+    /** The images of {@code pid}; {@code ancestors} are the pids whose scripts are being built (cycle guard). */
+    private static List<Image> imagesOf(Trace trace, int pid, Set<Integer> ancestors) {
+        List<Image> images = new ArrayList<>();
+        List<Step> steps = new ArrayList<>();
+        Set<Integer> tids = new LinkedHashSet<>();
+        Map<Integer, Integer> openSyscallByTid = new HashMap<>(); // tid -> index in steps
+        Map<Integer, LiveChild> children = new HashMap<>();
+        // Whether images.get(0), once made, is the address space the process was born with (not one after exec).
+        boolean firstImageIsBirth = true;
+        for (TraceEvent e : trace.events()) {
+            if (e.pid() != pid) {
+                childEvent(e, pid, steps, tids, children);
+                continue;
+            }
+            if (e instanceof CommRecord c) {
+                if (c.exec()) {
+                    if (!steps.isEmpty()) {
+                        images.add(new Image(steps, tids));
+                        steps = new ArrayList<>();
+                        tids = new LinkedHashSet<>();
+                        openSyscallByTid.clear();
+                        children.clear();
+                    } else if (images.isEmpty()) {
+                        firstImageIsBirth = false;
+                    }
+                }
+            } else if (e instanceof Syscall s) {
+                openSyscallByTid.put(s.tid(), steps.size());
+                steps.add(new SyscallStep(s, List.of()));
+                tids.add(s.tid());
+            } else if (e instanceof Mmap2Record r) {
+                Integer open = openSyscallByTid.get(r.tid());
+                SyscallStep owner = open == null ? null : (SyscallStep) steps.get(open);
+                if (owner != null && r.lineNo() < owner.event().exitLineNo()) {
+                    List<Mmap2Record> records = new ArrayList<>(owner.records());
+                    records.add(r);
+                    steps.set(open, new SyscallStep(owner.event(), records));
+                    continue;
+                }
+                if ("[stack]".equals(r.path())) {
+                    if (!steps.isEmpty()) {
+                        images.add(new Image(steps, tids));
+                        steps = new ArrayList<>();
+                        tids = new LinkedHashSet<>();
+                        openSyscallByTid.clear();
+                        children.clear();
+                    } else if (images.isEmpty()) {
+                        firstImageIsBirth = false;
+                    }
+                }
+                steps.add(new ExecMapping(r));
+                tids.add(r.tid());
+            } else if (e instanceof PageFault f) {
+                steps.add(new FaultStep(f));
+                tids.add(f.tid());
+            }
+        }
+        if (!steps.isEmpty() || images.isEmpty()) {
+            images.add(new Image(steps, tids));
+        }
+        if (firstImageIsBirth && !images.get(0).steps().isEmpty()) {
+            List<Step> prefix = forkPrefix(trace, pid, ancestors);
+            if (!prefix.isEmpty()) {
+                Image birth = images.get(0);
+                images.set(0, new Image(prefix, birth.steps(), birth.tids()));
+            }
+        }
+        return images;
+    }
+
+    /** A child of {@code pid} that is still using its copy of the address space. */
+    private static final class LiveChild {
+        final int parentTid;
+        final Set<Integer> tids = new HashSet<>();
+
+        LiveChild(int parentTid, int tid) {
+            this.parentTid = parentTid;
+            tids.add(tid);
+        }
+    }
+
+    /** An event of another process: a fork by {@code pid} of a new process, or the end of such a child's copy. */
+    private static void childEvent(TraceEvent e, int pid, List<Step> steps, Set<Integer> tids,
+            Map<Integer, LiveChild> children) {
+        if (e instanceof ForkRecord f && !f.isThread() && f.ppid() == pid) {
+            steps.add(new ForkStep(f, false));
+            tids.add(f.ptid());
+            children.put(f.pid(), new LiveChild(f.ptid(), f.tid()));
+            return;
+        }
+        LiveChild child = children.get(e.pid());
+        if (child == null) {
+            return;
+        }
+        boolean gone = false;
+        if (e instanceof ForkRecord f && f.isThread()) {
+            child.tids.add(f.tid());
+        } else if (e instanceof ExitRecord x) {
+            child.tids.remove(x.tid());
+            gone = child.tids.isEmpty();
+        } else if (e instanceof CommRecord c && c.exec()) {
+            gone = true;
+        }
+        if (gone) {
+            children.remove(e.pid());
+            steps.add(new ChildExitStep(e, e.pid(), child.parentTid));
+        }
+    }
+
+    /**
+     * The steps that build {@code pid}'s first address space as its parent's fork: the parent's image up to the
+     * fork (with its own prefix first), then the fork, followed. Empty when {@code pid} does not start with a
+     * fork record of a new process, or the parent has no steps before the fork in that image.
+     */
+    private static List<Step> forkPrefix(Trace trace, int pid, Set<Integer> ancestors) {
+        List<TraceEvent> own = trace.eventsOf(pid);
+        if (own.isEmpty() || !(own.get(0) instanceof ForkRecord birth) || birth.isThread()
+                || ancestors.contains(birth.ppid()) || ancestors.size() >= MAX_FORK_DEPTH
+                || trace.eventsOf(birth.ppid()).isEmpty()) {
+            return List.of();
+        }
+        ancestors.add(pid);
+        List<Image> parentImages;
+        try {
+            parentImages = imagesOf(trace, birth.ppid(), ancestors);
+        } finally {
+            ancestors.remove(pid);
+        }
+        for (Image image : parentImages) {
+            List<Step> steps = image.steps();
+            for (int i = 0; i < steps.size(); i++) {
+                if (steps.get(i) instanceof ForkStep f && f.event().lineNo() == birth.lineNo()) {
+                    if (i == 0 && image.prefix().isEmpty()) {
+                        return List.of();
+                    }
+                    List<Step> prefix = new ArrayList<>(image.prefix());
+                    prefix.addAll(steps.subList(0, i));
+                    prefix.add(new ForkStep(birth, true));
+                    return prefix;
+                }
+            }
+        }
+        return List.of();
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    /** The address spaces the process went through, in order; the last one is the one a maps dump shows. */
+    public List<Image> images() {
+        return images;
+    }
+
+    /** Number of steps in all images. */
+    public int stepCount() {
+        return stepCount;
+    }
+}

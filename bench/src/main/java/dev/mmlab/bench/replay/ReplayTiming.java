@@ -1,0 +1,32 @@
+package dev.mmlab.bench.replay;
+
+import java.util.Locale;
+
+/** How a replay schedules the traced events. */
+public enum ReplayTiming {
+    /** Every event of the process in file order on one thread: deterministic, the mode fidelity is judged in. */
+    SERIAL,
+    /** One Java thread per traced thread, each keeping its own order, as fast as they go. */
+    ASAP,
+    /** As {@link #ASAP}, and each thread also waits out the traced gaps between its events, scaled by the speed. */
+    ORIGINAL;
+
+    /** The lower-case name used on the command line. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The timing named {@code text} ({@code serial}, {@code asap}, {@code original}; case ignored).
+     *
+     * @throws IllegalArgumentException naming the valid values
+     */
+    public static ReplayTiming parse(String text) {
+        for (ReplayTiming t : values()) {
+            if (t.label().equalsIgnoreCase(text.strip())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown timing '" + text + "'; use serial, asap or original");
+    }
+}

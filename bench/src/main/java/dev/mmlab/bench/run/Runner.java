@@ -1,0 +1,263 @@
+package dev.mmlab.bench.run;
+
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.check.InvariantChecker;
+import dev.mmlab.api.check.Violation;
+import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.bench.UsageException;
+import dev.mmlab.bench.scenario.MeasureWindow;
+import dev.mmlab.bench.scenario.OpRecorder;
+import dev.mmlab.bench.scenario.Role;
+import dev.mmlab.bench.scenario.Scenario;
+import dev.mmlab.bench.scenario.ScenarioContext;
+import dev.mmlab.bench.scenario.ScenarioParams;
+import dev.mmlab.bench.scenario.Worker;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.DoubleConsumer;
+import org.HdrHistogram.Histogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one scenario under one strategy: a fresh {@link Mm}, the scenario's setup, one thread per role member
+ * (labelled with {@link LockIntent#setActor} so waits group by role), a warm-up, a measured window, stop, join,
+ * then the invariant checker at the quiescent point.
+ *
+ * <p>Measurement: each worker records into its own {@link OpRecorder} (one HdrHistogram per operation, never
+ * shared); only operations that begin inside the window count; the histograms are merged after {@code join()}.
+ * Counters and waits are the difference between snapshots taken when the window opens and closes, so
+ * warm-up and setup do not show. The runner's own thread is the only writer of the {@link MeasureWindow}.
+ */
+public final class Runner {
+    private static final Logger LOG = LoggerFactory.getLogger(Runner.class);
+    /** Most violations kept as sentences in a result. */
+    private static final int MAX_DETAILS = 10;
+
+    /**
+     * How long to run.
+     *
+     * @param durationSeconds the measured window
+     * @param warmupSeconds before it, unrecorded
+     * @param seed seeds every random choice of the scenario
+     * @param stopTimeoutSeconds how long workers get to finish their step after the window closes
+     */
+    public record Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds) {
+        public Options {
+            if (!(durationSeconds > 0) || warmupSeconds < 0 || stopTimeoutSeconds <= 0) {
+                throw new UsageException("--duration must be positive and the warm-up not negative");
+            }
+        }
+    }
+
+    /**
+     * Runs {@code scenario} with {@code params} under {@code choice}. Blocks for about warm-up + duration;
+     * {@code progress} gets the fraction done (0..1) on this thread now and then.
+     *
+     * @throws UsageException when the strategy is unsafe-nolock and the scenario not disjoint, or the scenario's
+     *         setup rejects the parameters
+     */
+    public RunResult run(Scenario scenario, ScenarioParams params, StrategyChoice choice, Options options,
+            DoubleConsumer progress) {
+        if (choice.isUnsafeReference() && !scenario.disjoint(params)) {
+            throw new UsageException("unsafe-nolock is valid only for disjoint scenarios and " + scenario.name()
+                    + " with these parameters is not (its threads share VMAs); drop --strategy unsafe-nolock");
+        }
+        Mm mm = Mm.create(choice.strategy(), choice.config(), scenario.mmConfig(params, options.seed()));
+        ScenarioContext ctx = new ScenarioContext(mm, params, options.seed());
+        MeasureWindow window = new MeasureWindow();
+        List<String> roleOrder = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        List<OpRecorder> recorders = new ArrayList<>();
+        List<String> recorderRoles = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try {
+            for (Role role : scenario.setup(ctx)) {
+                roleOrder.add(role.name());
+                for (int i = 0; i < role.threads(); i++) {
+                    Worker worker = role.factory().create(i);
+                    OpRecorder rec = new OpRecorder(window);
+                    recorders.add(rec);
+                    recorderRoles.add(role.name());
+                    threads.add(workerThread(role.name(), i, worker, rec, window, failure));
+                }
+            }
+        } catch (UsageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new UsageException(scenario.name() + ": setup failed under " + choice.label() + ": " + e.getMessage()
+                    + "; check the --set values", e);
+        }
+        if (threads.isEmpty()) {
+            throw new UsageException(scenario.name() + ": every role has 0 threads; set at least one with --set ROLE=N");
+        }
+
+        threads.forEach(Thread::start);
+        long begin = System.nanoTime();
+        long warmupNanos = (long) (options.warmupSeconds() * 1e9);
+        long durationNanos = (long) (options.durationSeconds() * 1e9);
+        sleepUntil(begin + warmupNanos, begin, warmupNanos + durationNanos, progress, window);
+        Snapshot before = Snapshot.of(mm);
+        long open = System.nanoTime();
+        window.open(open);
+        sleepUntil(open + durationNanos, begin, warmupNanos + durationNanos, progress, window);
+        long close = System.nanoTime();
+        window.close(close);
+        Snapshot after = Snapshot.of(mm);
+        window.stop();
+        progress.accept(1.0);
+
+        List<String> problems = new ArrayList<>();
+        String error = null;
+        List<String> stuck = join(threads, (long) (options.stopTimeoutSeconds() * 1e9));
+        if (!stuck.isEmpty()) {
+            error = "threads did not stop within " + options.stopTimeoutSeconds() + " s: " + stuck + "; lock: "
+                    + mm.mmLock().describe();
+            LOG.error("{} under {}: {}", scenario.name(), choice.label(), error);
+            threads.forEach(Thread::interrupt);
+            stuck = join(threads, TimeUnit.SECONDS.toNanos(5));
+        }
+        Throwable failed = failure.get();
+        if (failed != null) {
+            error = "a worker failed: " + failed;
+            LOG.error("{} under {}: a worker failed", scenario.name(), choice.label(), failed);
+        }
+        int violations = 0;
+        if (error != null) {
+            violations++;
+            problems.add(error);
+        }
+        if (stuck.isEmpty()) {
+            List<Violation> found = InvariantChecker.check(List.of(mm), ctx.files());
+            violations += found.size();
+            for (Violation v : found) {
+                LOG.error("{} under {}: invariant violated: {}", scenario.name(), choice.label(), v);
+                if (problems.size() < MAX_DETAILS) {
+                    problems.add(v.toString());
+                }
+            }
+        }
+        double seconds = (close - open) / 1e9;
+        return new RunResult(choice.label(), seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
+                after.waitsSince(before), after.countersSince(before), violations, problems, error);
+    }
+
+    private static Thread workerThread(String role, int index, Worker worker, OpRecorder rec, MeasureWindow window,
+            AtomicReference<Throwable> failure) {
+        Thread t = new Thread(() -> {
+            LockIntent.setActor(role);
+            try {
+                while (!window.stopping()) {
+                    worker.step(rec);
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+                window.stop();
+            } finally {
+                LockIntent.setActor(null);
+            }
+        }, "mmlab-" + role + "-" + index);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Sleeps until {@code deadline}, reporting progress; returns early when a worker failed. */
+    private static void sleepUntil(long deadline, long begin, long total, DoubleConsumer progress, MeasureWindow window) {
+        for (long now = System.nanoTime(); now < deadline && !window.stopping(); now = System.nanoTime()) {
+            progress.accept(Math.min(1.0, (now - begin) / (double) Math.max(1, total)));
+            LockSupport.parkNanos(Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(100)));
+        }
+    }
+
+    /** Joins every thread within {@code nanos} in all; returns the names of those still alive. */
+    private static List<String> join(List<Thread> threads, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        List<String> alive = new ArrayList<>();
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            try {
+                if (left > 0) {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                alive.add(t.getName());
+            }
+        }
+        return alive;
+    }
+
+    private static Map<String, OpStats> mergeOps(List<String> roleOrder, List<OpRecorder> recorders,
+            List<String> recorderRoles, double seconds) {
+        Map<String, OpStats> out = new LinkedHashMap<>();
+        for (String role : roleOrder) {
+            Map<String, Histogram> merged = new TreeMap<>();
+            for (int i = 0; i < recorders.size(); i++) {
+                if (!recorderRoles.get(i).equals(role)) {
+                    continue;
+                }
+                recorders.get(i).histograms().forEach((op, h) -> {
+                    Histogram m = merged.computeIfAbsent(op, k -> {
+                        Histogram fresh = new Histogram(3);
+                        fresh.setAutoResize(true);
+                        return fresh;
+                    });
+                    m.add(h);
+                });
+                for (String op : recorders.get(i).seen()) {
+                    merged.computeIfAbsent(op, k -> new Histogram(3));
+                }
+            }
+            merged.forEach((op, h) -> out.put(role + "/" + op, OpStats.of(h, seconds)));
+        }
+        return out;
+    }
+
+    /** Counters and wait totals at one instant. */
+    private record Snapshot(Map<String, Long> counters, long waits, long falseWaits, long waitNanos,
+            long falseWaitNanos, Map<LockWaitRecorder.Cause, LockWaitRecorder.CauseTotal> byCause) {
+        static Snapshot of(Mm mm) {
+            LockWaitRecorder w = mm.waits();
+            return new Snapshot(mm.counters().snapshot(), w.count(), w.falseConflicts(), w.waitNanos(),
+                    w.falseConflictWaitNanos(), w.byCause());
+        }
+
+        Map<String, Long> countersSince(Snapshot before) {
+            Map<String, Long> out = new TreeMap<>();
+            counters.forEach((k, v) -> {
+                long d = v - before.counters.getOrDefault(k, 0L);
+                if (d != 0) {
+                    out.put(k, d);
+                }
+            });
+            return out;
+        }
+
+        WaitStats waitsSince(Snapshot before) {
+            List<WaitStats.Cause> causes = new ArrayList<>();
+            for (Map.Entry<LockWaitRecorder.Cause, LockWaitRecorder.CauseTotal> e : byCause.entrySet()) {
+                LockWaitRecorder.CauseTotal old = before.byCause.get(e.getKey());
+                long n = e.getValue().count() - (old == null ? 0 : old.count());
+                long ns = e.getValue().waitNanos() - (old == null ? 0 : old.waitNanos());
+                if (n > 0) {
+                    causes.add(new WaitStats.Cause(e.getKey().waiterOp(), e.getKey().blockerOp(),
+                            e.getKey().falseConflict(), n, ns));
+                }
+            }
+            causes.sort(Comparator.comparingLong(WaitStats.Cause::waitNs).reversed());
+            return new WaitStats(waits - before.waits, falseWaits - before.falseWaits, waitNanos - before.waitNanos,
+                    falseWaitNanos - before.falseWaitNanos, causes);
+        }
+    }
+
+}

@@ -1,0 +1,36 @@
+package dev.mmlab.bench.scenario;
+
+/**
+ * The phases of one run as worker threads see them: warm-up (nothing recorded), the measured window
+ * {@code [start, end)} in {@link System#nanoTime} units, and stop. Written by the runner's thread only; read by
+ * every worker through volatile loads, so a worker sees the window open at most one operation late.
+ */
+public final class MeasureWindow {
+    private volatile long startNanos = Long.MAX_VALUE;
+    private volatile long endNanos = Long.MAX_VALUE;
+    private volatile boolean stop;
+
+    /** Opens the measured window now. Called by the runner only. */
+    public void open(long now) {
+        startNanos = now;
+    }
+
+    /** Closes the measured window now. Called by the runner only. */
+    public void close(long now) {
+        endNanos = now;
+    }
+
+    /** Asks every worker to return from its current step. */
+    public void stop() {
+        stop = true;
+    }
+
+    public boolean stopping() {
+        return stop;
+    }
+
+    /** Whether an operation that began at {@code nanos} belongs to the measured window. */
+    public boolean contains(long nanos) {
+        return nanos >= startNanos && nanos < endNanos;
+    }
+}

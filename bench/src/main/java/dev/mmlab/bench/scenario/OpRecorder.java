@@ -1,0 +1,67 @@
+package dev.mmlab.bench.scenario;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One worker thread's latency recorder: one HdrHistogram per operation name, owned by that thread and merged
+ * by the runner after {@code join()} (never a shared histogram). Only operations that began inside the
+ * measured window are recorded. Not thread-safe: it belongs to its worker.
+ */
+public final class OpRecorder {
+    /** Three significant digits; auto-resizing so rare multi-second outliers still fit. */
+    private static final int DIGITS = 3;
+
+    private final MeasureWindow window;
+    private final Map<String, Histogram> histograms = new HashMap<>();
+    private final Set<String> seen = new HashSet<>();
+
+    public OpRecorder(MeasureWindow window) {
+        this.window = window;
+    }
+
+    /** The start time of an operation; pass it to {@link #record}. */
+    public long start() {
+        return System.nanoTime();
+    }
+
+    /** Records operation {@code op} that began at {@code startNanos} and ends now. */
+    public void record(String op, long startNanos) {
+        long end = System.nanoTime();
+        seen.add(op);
+        if (window.contains(startNanos)) {
+            histogram(op).recordValue(Math.max(1, end - startNanos));
+        }
+    }
+
+    /** Whether the run is over: a step that loops internally returns soon after this turns true. */
+    public boolean stopping() {
+        return window.stopping();
+    }
+
+    private Histogram histogram(String op) {
+        Histogram h = histograms.get(op);
+        if (h == null) {
+            h = new Histogram(DIGITS);
+            h.setAutoResize(true);
+            histograms.put(op, h);
+        }
+        return h;
+    }
+
+    /**
+     * Every operation this worker completed, in the window or not: an operation that never completed inside the
+     * window still shows, with count 0. Read by the runner after join.
+     */
+    public Set<String> seen() {
+        return seen;
+    }
+
+    /** The histograms by operation; read by the runner after this worker's thread has been joined. */
+    public Map<String, Histogram> histograms() {
+        return histograms;
+    }
+}
