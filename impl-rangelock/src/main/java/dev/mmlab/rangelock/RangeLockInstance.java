@@ -44,8 +44,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * install it after a writer elsewhere in the same VMA copied the (null) identity into its plan. Two steps
  * close that race, both under the VMA lock: a fault installs the identity only on a VMA that is still in the
  * tree; and a replace copies the identity of each removed VMA into the new VMAs that continue its mapping
- * outside the writer's locked range (the only place a concurrent fault could have been). See
- * RangeVmaTree.replace and RangeFaultHandler.
+ * outside the writer's locked range. Since the engine makes a writer cover every VMA object it replaces
+ * (split ones included), a fault can no longer overlap such a writer, so this propagation is now only a
+ * defence in depth. See RangeVmaTree.replace and RangeFaultHandler.
  *
  * Waits: a request that is not granted at enqueue is recorded with the LockIntents of the requests it waits
  * for (they are the range lock's owners), so that false conflicts are measured. Waits on the VMA lock are a

@@ -158,43 +158,6 @@ class RangeLockStrategyTest {
         });
     }
 
-    /**
-     * The anon-identity race of the design notes: a writer splits VMA V (planning with V's null identity)
-     * while a fault elsewhere in V installs V's first identity; the piece that keeps the fault's page must
-     * get it. The writer is held between plan and publish by a driver's open callback in the same edit.
-     */
-    @ParameterizedTest
-    @MethodSource("impls")
-    void anIdentityInstalledWhileAWriterSplitsTheVmaReachesThePieces(String impl) throws Exception {
-        Mm mm = TestMms.rangelock(impl);
-        long base = 64 * PMD_SIZE;
-        long v = mm.mmapAnon(base, 4 * PMD_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
-        BlockingDriver driver = new BlockingDriver().blockIn(VmOpsCallback.OPEN);
-        long d = mm.mmapDriver(v + 4 * PMD_SIZE, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, driver, 0);
-        assertThat(mm.tree().find(v).anon()).isNull();
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            assertTimeoutPreemptively(TIMEOUT, () -> {
-                // Unmap the last page of V and the first of the driver VMA: V splits, the driver VMA's rest opens.
-                Future<?> munmap = pool.submit(() -> mm.munmap(d - PAGE_SIZE, 2 * PAGE_SIZE));
-                driver.awaitEntered(VmOpsCallback.OPEN);
-                mm.write(v, 7);
-                AnonIdentity installed = mm.tree().find(v).anon();
-                assertThat(installed).as("the fault ran while the writer was between plan and publish").isNotNull();
-                driver.release(VmOpsCallback.OPEN);
-                munmap.get();
-                Vma piece = mm.tree().find(v);
-                assertThat(piece.end()).isEqualTo(d - PAGE_SIZE);
-                assertThat(piece.anon()).isSameAs(installed);
-                assertThat(mm.counters().get("rangelock.anon_propagated")).isEqualTo(1);
-                assertThat(mm.read(v)).isEqualTo(7);
-            });
-        } finally {
-            pool.shutdownNow();
-        }
-        assertThat(InvariantChecker.check(mm)).isEmpty();
-    }
-
     @ParameterizedTest
     @MethodSource("impls")
     void forkCopiesUnderTheFullWriteRangeAndBothSidesCopyOnWrite(String impl) {

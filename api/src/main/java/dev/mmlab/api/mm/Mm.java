@@ -1956,7 +1956,11 @@ public final class Mm {
                 return null;
             }
             p.get();
-            pins.computeIfAbsent(p, k -> new AtomicInteger()).incrementAndGet();
+            pins.compute(p, (k, n) -> {
+                AtomicInteger count = n == null ? new AtomicInteger() : n;
+                count.incrementAndGet();
+                return count;
+            });
             return p;
         } finally {
             table.ptl().unlock();
@@ -1966,12 +1970,14 @@ public final class Mm {
     /** Release pins taken by {@link #getUserPages}. */
     public void unpinUserPages(List<Page> pages) {
         for (Page p : pages) {
-            AtomicInteger n = pins.get(p);
-            if (n == null || n.decrementAndGet() < 0) {
+            boolean[] pinned = {false};
+            // One atomic step per page: a pin racing the last unpin is never lost.
+            pins.computeIfPresent(p, (k, n) -> {
+                pinned[0] = true;
+                return n.decrementAndGet() == 0 ? null : n;
+            });
+            if (!pinned[0]) {
                 throw new IllegalStateException("unpin of a page not pinned by this mm: " + p);
-            }
-            if (n.get() == 0) {
-                pins.remove(p, n);
             }
             p.put();
         }

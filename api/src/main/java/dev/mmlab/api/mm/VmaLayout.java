@@ -98,11 +98,11 @@ final class VmaLayout {
             mergeNew(result, fresh, lockState);
         }
         diff(window, result, edit);
+        // Every VMA object the edit replaces must be covered, split ones included: a split rewrites the whole
+        // object, so two writers on disjoint parts of one VMA must not both plan against it (range locking).
         for (Vma v : edit.removed) {
-            if (!v.overlaps(start, end)) {
-                edit.lockStart = Math.min(edit.lockStart, v.start());
-                edit.lockEnd = Math.max(edit.lockEnd, v.end());
-            }
+            edit.lockStart = Math.min(edit.lockStart, v.start());
+            edit.lockEnd = Math.max(edit.lockEnd, v.end());
         }
         retainOpened(edit);
         return edit;
