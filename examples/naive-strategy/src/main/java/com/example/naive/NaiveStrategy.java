@@ -1,0 +1,212 @@
+package com.example.naive;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.FaultAttempt;
+import dev.mmlab.api.FaultCore;
+import dev.mmlab.api.FaultHandler;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.Linux;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.LockNeed;
+import dev.mmlab.api.LockingStrategy;
+import dev.mmlab.api.MmContext;
+import dev.mmlab.api.MmLock;
+import dev.mmlab.api.MmLockGuard;
+import dev.mmlab.api.OpKind;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.mm.SnapshotVmaTree;
+import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.stats.LockWaitRecorder;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The simplest correct strategy: one mutex for the whole address space. Every syscall and every fault takes
+ * it, so everything is serialised, readers included (worse than rwsem, which at least lets faults share).
+ * It exists to show the SPI end to end; see docs/extending.md, "Write a strategy".
+ *
+ * <p>Design notes. The mutex protects the VMA tree and page tables' structure; the holder may do anything,
+ * so every guard {@link MmLockGuard#covers covers} every range for writing and reports
+ * {@link LockNeed#COARSE_WRITE}: drivers' coarse callbacks are always satisfied and faults never retry.
+ * Waits are recorded with the holder as the blocker, so the lab can count this strategy's false conflicts.
+ */
+public final class NaiveStrategy implements LockingStrategy {
+    public static final String NAME = "naive-mutex";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "example: one global mutex for syscalls and faults alike";
+    }
+
+    @Override
+    public StrategyInstance create(StrategyConfig config, MmContext context) {
+        GlobalMutex mutex = new GlobalMutex(context.waits());
+        VmaTree tree = new SnapshotVmaTree();
+        FaultHandler faults = (core, addr, access) -> fault(mutex, core, addr, access);
+        return new StrategyInstance() {
+            @Override
+            public MmLock mmLock() {
+                return mutex;
+            }
+
+            @Override
+            public FaultHandler faultHandler() {
+                return faults;
+            }
+
+            @Override
+            public VmaTree vmaTree() {
+                return tree;
+            }
+        };
+    }
+
+    /** A fault: take the mutex (uninterruptibly, as a page fault cannot be interrupted), fault, release. */
+    private static FaultOutcome fault(GlobalMutex mutex, FaultCore core, long addr, Access access) {
+        long page = addr & Linux.PAGE_MASK;
+        LockIntent intent = LockIntent.coarse(OpKind.FAULT, LockIntent.Mode.WRITE, page, page + Linux.PAGE_SIZE);
+        mutex.acquire(intent, false);
+        try {
+            FaultOutcome outcome = core.fault(new HoldsEverything(intent), core.tree().find(page), page, access);
+            if (outcome == FaultOutcome.RETRY) {
+                throw new IllegalStateException("a fault holding the whole address space was asked to retry");
+            }
+            return outcome;
+        } finally {
+            mutex.release();
+        }
+    }
+
+    /** The fault attempt of a thread that holds the mutex: it may do every step and has nothing to validate. */
+    private static final class HoldsEverything implements FaultAttempt {
+        private final LockIntent intent;
+
+        HoldsEverything(LockIntent intent) {
+            this.intent = intent;
+        }
+
+        @Override
+        public LockIntent intent() {
+            return intent;
+        }
+
+        @Override
+        public boolean holds(LockNeed need) {
+            return true;
+        }
+
+        @Override
+        public boolean mayPrepareAnon() {
+            return true;
+        }
+
+        @Override
+        public boolean dropForIo() {
+            return false;
+        }
+
+        @Override
+        public boolean validate(PteTable table) {
+            return true;
+        }
+    }
+
+    /** The one lock: a {@link ReentrantLock} plus the intent of its holder, for wait records and dumps. */
+    static final class GlobalMutex implements MmLock {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final LockWaitRecorder waits;
+        private volatile LockIntent holder;
+
+        GlobalMutex(LockWaitRecorder waits) {
+            this.waits = waits;
+        }
+
+        /**
+         * Caller holds nothing of this mm. Blocks until the mutex is free; when {@code interruptible}, an
+         * interrupt ends the wait with EINTR and nothing held.
+         */
+        void acquire(LockIntent intent, boolean interruptible) {
+            if (!lock.tryLock()) {
+                LockIntent blocker = holder;
+                LockWaitRecorder.Pending wait = waits.begin(intent, blocker == null ? List.of() : List.of(blocker),
+                        "naive_mutex");
+                try {
+                    if (interruptible) {
+                        lock.lockInterruptibly();
+                    } else {
+                        lock.lock();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ErrnoException(Errno.EINTR, "interrupted waiting for the mutex: " + intent);
+                } finally {
+                    wait.end();
+                }
+            }
+            holder = intent;
+        }
+
+        /** Caller holds the mutex. */
+        void release() {
+            holder = null;
+            lock.unlock();
+        }
+
+        @Override
+        public MmLockGuard lock(LockIntent intent) {
+            acquire(intent, true);
+            return new MmLockGuard() {
+                private boolean held = true;
+
+                @Override
+                public LockIntent intent() {
+                    return intent;
+                }
+
+                @Override
+                public boolean covers(long start, long end, boolean write) {
+                    return held;
+                }
+
+                @Override
+                public LockNeed coarseLevel() {
+                    return held ? LockNeed.COARSE_WRITE : LockNeed.FINE;
+                }
+
+                @Override
+                public void startWrite(Vma vma) {
+                    // Nobody else runs while we hold the mutex: nothing to wait for.
+                }
+
+                @Override
+                public void close() {
+                    if (held) {
+                        held = false;
+                        release();
+                    }
+                }
+            };
+        }
+
+        @Override
+        public boolean isIdle() {
+            return !lock.isLocked() && !lock.hasQueuedThreads();
+        }
+
+        @Override
+        public String describe() {
+            LockIntent h = holder;
+            return "naive mutex: " + (h == null ? "free" : "held by " + h) + ", " + lock.getQueueLength() + " waiting";
+        }
+    }
+}
