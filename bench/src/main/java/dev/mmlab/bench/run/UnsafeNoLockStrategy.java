@@ -5,18 +5,19 @@ import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.MmLockGuard;
+import dev.mmlab.api.OpKind;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.pgtable.PteTable;
 
 /**
  * The model's own upper bound: no mm locking at all. Its guard covers everything and isolates nothing; its
@@ -87,34 +88,9 @@ public final class UnsafeNoLockStrategy implements LockingStrategy {
         }
     }
 
-    private static final FaultAttempt NO_LOCK_ATTEMPT = new FaultAttempt() {
-        private final LockIntent intent = LockIntent.coarse(dev.mmlab.api.OpKind.FAULT, LockIntent.Mode.READ, 0, 1);
-
-        @Override
-        public LockIntent intent() {
-            return intent;
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            return true;
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            return true;
-        }
-
-        @Override
-        public boolean dropForIo() {
-            return false;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
-            return true;
-        }
-    };
+    /** A fault attempt that holds everything a guard claiming the whole space holds: no lock at all. */
+    private static final FaultAttempt NO_LOCK_ATTEMPT = new HoldingFaultAttempt(
+            new NoGuard(LockIntent.coarse(OpKind.FAULT, LockIntent.Mode.READ, 0, 1)));
 
     /** A guard that claims everything and does nothing. */
     private static final class NoGuard implements MmLockGuard {
