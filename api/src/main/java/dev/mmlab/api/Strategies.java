@@ -1,16 +1,11 @@
 package dev.mmlab.api;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Discovery of {@link LockingStrategy} providers, as SLF4J 2 finds its providers: each provider that fails to
@@ -21,7 +16,6 @@ public final class Strategies {
     /** System property selecting one strategy ({@code -Dmmlab.strategy=rwsem:faultRetry=false}). */
     public static final String PROPERTY = "mmlab.strategy";
 
-    private static final Logger LOG = LoggerFactory.getLogger(Strategies.class);
 
     private final Map<String, LockingStrategy> byName;
 
@@ -41,31 +35,11 @@ public final class Strategies {
 
     /** The given strategies, checked for duplicate names. */
     public static Strategies of(List<LockingStrategy> strategies) {
-        Map<String, LockingStrategy> byName = new TreeMap<>();
-        for (LockingStrategy s : strategies) {
-            LockingStrategy other = byName.putIfAbsent(s.name(), s);
-            if (other != null) {
-                throw new IllegalStateException("two strategies are named '" + s.name() + "': "
-                        + other.getClass().getName() + " and " + s.getClass().getName()
-                        + "; rename one or remove it from the class path");
-            }
-        }
-        return new Strategies(byName);
+        return new Strategies(ServiceProviders.byName(strategies, LockingStrategy::name, "strategies"));
     }
 
     static List<LockingStrategy> load(Iterator<LockingStrategy> it) {
-        List<LockingStrategy> found = new ArrayList<>();
-        while (true) {
-            try {
-                if (!it.hasNext()) {
-                    break;
-                }
-                found.add(it.next());
-            } catch (ServiceConfigurationError e) {
-                LOG.error("A LockingStrategy provider failed to load and is skipped: {}", e.getMessage(), e);
-            }
-        }
-        return found;
+        return ServiceProviders.load(it, "LockingStrategy");
     }
 
     public List<LockingStrategy> all() {

@@ -1,19 +1,15 @@
 package dev.mmlab.drivers;
 
+import dev.mmlab.api.ServiceProviders;
 import dev.mmlab.api.StrategySpec;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsProvider;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The drivers visible through {@link ServiceLoader}{@code <}{@link VmOpsProvider}{@code >}, by name. Discovery
@@ -21,7 +17,6 @@ import org.slf4j.LoggerFactory;
  * providers with one name are an error naming both classes. Immutable once built; thread-safe.
  */
 public final class DriverRegistry {
-    private static final Logger LOG = LoggerFactory.getLogger(DriverRegistry.class);
 
     private final Map<String, VmOpsProvider> byName;
 
@@ -45,31 +40,11 @@ public final class DriverRegistry {
      * @throws IllegalStateException when two share a name, naming both classes
      */
     public static DriverRegistry of(List<VmOpsProvider> providers) {
-        Map<String, VmOpsProvider> byName = new TreeMap<>();
-        for (VmOpsProvider p : providers) {
-            VmOpsProvider other = byName.putIfAbsent(p.name(), p);
-            if (other != null) {
-                throw new IllegalStateException("two drivers are named '" + p.name() + "': "
-                        + other.getClass().getName() + " and " + p.getClass().getName()
-                        + "; rename one or remove it from the class path");
-            }
-        }
-        return new DriverRegistry(byName);
+        return new DriverRegistry(ServiceProviders.byName(providers, VmOpsProvider::name, "drivers"));
     }
 
     static List<VmOpsProvider> load(Iterator<VmOpsProvider> it) {
-        List<VmOpsProvider> found = new ArrayList<>();
-        while (true) {
-            try {
-                if (!it.hasNext()) {
-                    break;
-                }
-                found.add(it.next());
-            } catch (ServiceConfigurationError e) {
-                LOG.error("A VmOpsProvider failed to load and is skipped: {}", e.getMessage(), e);
-            }
-        }
-        return found;
+        return ServiceProviders.load(it, "VmOpsProvider");
     }
 
     /** Every provider, sorted by name. */
