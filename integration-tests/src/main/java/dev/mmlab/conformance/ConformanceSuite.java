@@ -73,8 +73,13 @@ import org.slf4j.LoggerFactory;
  */
 @ExtendWith(Watchdog.class)
 public abstract class ConformanceSuite {
-    /** System property: seconds the concurrency workloads run per strategy. */
+    /** System property: seconds the concurrency workloads run per strategy configuration. */
     public static final String STRESS_PROPERTY = "mmlab.stress.seconds";
+    /**
+     * System property: seconds the concurrency workloads run per strategy, shared evenly by that strategy's
+     * configurations in this suite; when set it wins over {@value #STRESS_PROPERTY} (the stress profile sets it).
+     */
+    public static final String STRATEGY_STRESS_PROPERTY = "mmlab.stress.strategySeconds";
     /** The tag of the concurrency tests (what the {@code stress} profile runs). */
     public static final String CONCURRENCY_TAG = "concurrency";
 
@@ -115,6 +120,20 @@ public abstract class ConformanceSuite {
     /** Seconds each concurrency workload runs per strategy ({@value #STRESS_PROPERTY}, default 2). */
     protected static Duration stressDuration() {
         return Duration.ofSeconds(Long.getLong(STRESS_PROPERTY, 2));
+    }
+
+    /**
+     * How long the concurrency workload runs for {@code s}: {@value #STRATEGY_STRESS_PROPERTY} divided by the
+     * number of configurations of the same strategy in this suite when that property is set, else
+     * {@link #stressDuration()}.
+     */
+    protected final Duration stressDuration(StrategyUnderTest s) {
+        Long perStrategy = Long.getLong(STRATEGY_STRESS_PROPERTY);
+        if (perStrategy == null) {
+            return stressDuration();
+        }
+        long configurations = strategies.stream().filter(other -> other.name().equals(s.name())).count();
+        return Duration.ofSeconds(perStrategy).dividedBy(configurations);
     }
 
     private Stream<DynamicTest> each(String name, Consumer<StrategyUnderTest> test) {
@@ -445,7 +464,7 @@ public abstract class ConformanceSuite {
     Stream<DynamicTest> concurrentWorkloadKeepsInvariants() {
         return each("concurrent workload", s -> {
             try {
-                ConcurrentWorkload.Report report = new ConcurrentWorkload(s, 3, stressDuration(), 42).run();
+                ConcurrentWorkload.Report report = new ConcurrentWorkload(s, 3, stressDuration(s), 42).run();
                 LOG.info("concurrent workload: {}", report);
                 assertThat(report.ops()).isPositive();
                 assertThat(report.problems()).as("%s", report).isEmpty();
