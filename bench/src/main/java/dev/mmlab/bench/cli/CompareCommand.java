@@ -47,7 +47,7 @@ public final class CompareCommand implements Callable<Integer> {
     List<String> strategies = new ArrayList<>();
 
     @Option(names = "--duration", paramLabel = "SECONDS",
-            description = "measured seconds per strategy (default ${DEFAULT-VALUE}; headline set: " + HEADLINE_DURATION + ")")
+            description = "measured seconds per strategy (default " + DEFAULT_DURATION + "; headline set: " + HEADLINE_DURATION + ")")
     Double duration;
 
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "0.5", description = "unmeasured seconds before each run (default ${DEFAULT-VALUE})")

@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * The scenarios of the talk and of the kernel's own benchmarks. Role and operation names are part of the JSON
  * contract. Every thread works in its own arena ({@link ScenarioContext#arena}), so every built-in scenario
- * but {@code proc-scan} and {@code fault-vs-mmap adjacent=true} is disjoint.
+ * but {@code proc-scan}, {@code fork-storm} and {@code fault-vs-mmap adjacent=true} is disjoint.
  */
 public final class BuiltinScenarios {
     private BuiltinScenarios() {}
@@ -24,7 +24,8 @@ public final class BuiltinScenarios {
         return List.of(slowFileFault(), procScan(), bigMunmap(), faultVsMmap(), threadSpawn(), reclaimStall(),
                 gupSlow(), pageFault("page-fault1", Workloads.Backing.ANON, "anonymous"),
                 pageFault("page-fault2", Workloads.Backing.PRIVATE_FILE, "a private file mapping"),
-                pageFault("page-fault3", Workloads.Backing.SHARED_FILE, "a shared file mapping"), mmap1(), spfTest());
+                pageFault("page-fault3", Workloads.Backing.SHARED_FILE, "a shared file mapping"), mmap1(), spfTest(),
+                forkStorm());
     }
 
     static Scenario slowFileFault() {
@@ -211,6 +212,31 @@ public final class BuiltinScenarios {
                 ScenarioParams p = ctx.params();
                 return List.of(new Role("workers", p.integer("workers"),
                         Workloads.spfLoop(ctx, p.integer("vmasPerIteration"), p.size("vmaSize"))));
+            }
+        };
+    }
+
+    static Scenario forkStorm() {
+        return new BaseScenario("fork-storm",
+                "fork, the longest mm-lock writer (dup_mmap copies every VMA and write-protects every private page), beside threads faulting in the parent",
+                "faulters", List.of(integer("forker", 1, "threads looping fork + child writes + child exit"),
+                        integer("faulters", 1, "threads faulting their own anon regions in the parent"),
+                        integer("vmas", 1000, "background VMAs the fork copies"),
+                        size("forkRegion", "1m", "the forker's populated region (shared copy-on-write with each child)"),
+                        integer("childTouch", 16, "pages of that region each child writes (copy-on-write faults)"),
+                        size("faultRegion", "2m", "each faulter's region"))) {
+            @Override
+            public boolean disjoint(ScenarioParams params) {
+                return false;
+            }
+
+            @Override
+            protected List<Role> roles(ScenarioContext ctx) {
+                ScenarioParams p = ctx.params();
+                Workloads.backgroundVmas(ctx, p.integer("vmas"));
+                return List.of(new Role("forker", p.integer("forker"),
+                                Workloads.forker(ctx, p.size("forkRegion"), p.integer("childTouch"))),
+                        new Role("faulters", p.integer("faulters"), Workloads.faultLoop(ctx, p.size("faultRegion"), false)));
             }
         };
     }

@@ -13,7 +13,7 @@ import java.util.List;
  * The loops scenarios are made of. Each factory method returns a {@link Role.WorkerFactory}; the mappings a
  * worker owns are made when the factory runs (before the run, untimed). Operation names are part of the JSON
  * contract: {@code fault}, {@code iteration}, {@code read}, {@code mmap}, {@code mprotect}, {@code munmap},
- * {@code call}, {@code page}.
+ * {@code call}, {@code page}, {@code fork}.
  */
 public final class Workloads {
     /** Pages between two checks of {@link OpRecorder#stopping()} inside a long step. */
@@ -221,6 +221,34 @@ public final class Workloads {
                     mm.write(base + bytes - i * PAGE_SIZE, i);
                 }
                 mm.munmap(base, bytes);
+                rec.record("iteration", t);
+            };
+        };
+    }
+
+    /**
+     * {@code fork} and {@code iteration}: a shell, zygote or Go build as the parent sees it. Fork ({@code fork}
+     * times the copy alone: the parent's mm write lock is held throughout), the child writes {@code touchPages}
+     * pages of the forker's populated region (copy-on-write faults in the child) and exits; {@code iteration}
+     * times all three. The child lives on this thread only, so its own lock never contends with the parent's.
+     */
+    public static Role.WorkerFactory forker(ScenarioContext ctx, long regionBytes, int touchPages) {
+        Mm mm = ctx.mm();
+        long bytes = pageAlign(regionBytes);
+        long touched = Math.min(touchPages, pages(bytes));
+        return index -> {
+            long base = mm.mmapAnon(ctx.arena(bytes), bytes, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_POPULATE);
+            return rec -> {
+                long t = rec.start();
+                Mm child = mm.fork();
+                rec.record("fork", t);
+                try {
+                    for (long i = 0; i < touched; i++) {
+                        child.write(base + i * PAGE_SIZE, i);
+                    }
+                } finally {
+                    child.exit();
+                }
                 rec.record("iteration", t);
             };
         };

@@ -11,6 +11,7 @@ import dev.mmlab.bench.scenario.ScenarioParams;
 import dev.mmlab.bench.scenario.Scenarios;
 import dev.mmlab.bench.scenario.TestDriver;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,7 @@ class ScenarioRunsTest {
                 Arguments.of("page-fault3", Map.of("region", "4m"), List.of("workers/page")),
                 Arguments.of("mmap1", Map.of("region", "4m"), List.of("workers/iteration")),
                 Arguments.of("spf-test", Map.of(), List.of("workers/iteration")),
+                Arguments.of("fork-storm", Map.of("vmas", "100"), List.of("forker/fork", "forker/iteration", "faulters/fault")),
                 Arguments.of("fault-vs-mmap", Map.of("driver", TestDriver.NAME),
                         List.of("faulters/fault", "mapper/iteration", "driver/fault")));
     }
@@ -66,6 +68,28 @@ class ScenarioRunsTest {
             assertThat(r.ops().get(ops.get(0)).count()).as(c.label() + " " + ops.get(0)).isPositive();
             assertThat(r.seconds()).isBetween(0.2, 5.0);
             assertThat(r.strategy()).isEqualTo(c.label());
+        }
+    }
+
+    /**
+     * Every child a fork-storm forks writes its copy-on-write pages and exits while the parent keeps faulting:
+     * under every strategy, and with pervma's fork-time VMA locking off, the parent's checker then finds every
+     * page either mapped by the parent or free (a child that kept or freed a shared page early shows as a leak
+     * or a bad count).
+     */
+    @Test
+    void forkStormLeavesOnlyTheParentsPagesUnderEveryStrategy() {
+        Scenario s = Scenarios.find("fork-storm");
+        ScenarioParams p = ScenarioParams.of(s.name(), s.params(), Map.of("vmas", "100", "faulters", "2"));
+        List<StrategyChoice> choices = new ArrayList<>(StrategyChoice.resolve(List.of("all"), Strategies.discover()));
+        choices.addAll(StrategyChoice.resolve(List.of("pervma:forkVmaLocking=false"), Strategies.discover()));
+        for (StrategyChoice c : choices) {
+            RunResult r = assertTimeoutPreemptively(Duration.ofSeconds(40),
+                    () -> new Runner().run(s, p, c, SHORT, f -> { }));
+            assertThat(r.error()).as(c.label()).isNull();
+            assertThat(r.invariantViolations()).as(c.label() + ": " + r.violations()).isZero();
+            assertThat(r.ops().get("forker/iteration").count()).as(c.label()).isPositive();
+            assertThat(r.counters().get("fork.ok")).as(c.label()).isPositive();
         }
     }
 
@@ -94,7 +118,7 @@ class ScenarioRunsTest {
     void unsafeNolockIsRefusedWhereThreadsShareVmas() {
         Strategies found = Strategies.discover();
         StrategyChoice unsafe = StrategyChoice.resolve(List.of(UnsafeNoLockStrategy.NAME), found).get(0);
-        for (String name : List.of("proc-scan", "fault-vs-mmap")) {
+        for (String name : List.of("proc-scan", "fault-vs-mmap", "fork-storm")) {
             Scenario s = Scenarios.find(name);
             Map<String, String> set = new LinkedHashMap<>();
             if (name.equals("fault-vs-mmap")) {
