@@ -66,6 +66,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a scenario parameter; repeat for several")
     Map<String, String> set = new LinkedHashMap<>();
 
+    @Option(names = "--self-checks",
+            description = "run the engine's and strategies' self-checks (lock assertions, per-cycle VMA scans) while measuring; they slow large address spaces as CONFIG_DEBUG_VM does (the invariant checker runs after every run regardless)")
+    boolean selfChecks;
+
     @Option(names = "--json", paramLabel = "FILE", description = "write results as JSON")
     Path json;
 
@@ -127,7 +131,7 @@ public final class CompareCommand implements Callable<Integer> {
             plans.add(new Plan(s, params, choices));
         }
         double seconds = duration != null ? duration : scenario == null ? HEADLINE_DURATION : DEFAULT_DURATION;
-        Runner.Options options = new Runner.Options(seconds, warmup, seed, 30);
+        Runner.Options options = new Runner.Options(seconds, warmup, seed, 30, selfChecks);
         ProgressBar bar = new ProgressBar(plans.stream().mapToInt(p -> p.strategies().size()).sum());
         List<ScenarioResult> results = new ArrayList<>();
         int violations = 0;
@@ -137,7 +141,7 @@ public final class CompareCommand implements Callable<Integer> {
             Plan first = plans.get(0);
             bar.begin("warming up the JIT");
             runner.run(first.scenario(), first.params(), first.strategies().get(0),
-                    new Runner.Options(jitWarmup, 0, seed, 30), f -> { });
+                    new Runner.Options(jitWarmup, 0, seed, 30, selfChecks), f -> { });
         }
         for (Plan plan : plans) {
             List<RunResult> runs = new ArrayList<>();
@@ -149,7 +153,7 @@ public final class CompareCommand implements Callable<Integer> {
                 runs.add(r);
             }
             ScenarioResult result = new ScenarioResult(plan.scenario().name(), plan.scenario().origin(),
-                    plan.params().values(), ScenarioResult.Machine.current(), runs);
+                    plan.params().values(), selfChecks, ScenarioResult.Machine.current(), runs);
             results.add(result);
             bar.clear();
             out.println(TextTable.render(result));

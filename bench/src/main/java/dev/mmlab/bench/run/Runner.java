@@ -4,6 +4,7 @@ import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.check.Violation;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.mm.MmConfig;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.scenario.MeasureWindow;
@@ -49,8 +50,13 @@ public final class Runner {
      * @param warmupSeconds before it, unrecorded
      * @param seed seeds every random choice of the scenario
      * @param stopTimeoutSeconds how long workers get to finish their step after the window closes
+     * @param selfChecks whether the engine's and strategies' self-checks run during the window
+     *        ({@link MmConfig#checking()}: lock assertions, pervma's per-cycle scan of the VMA tree); they cost
+     *        in proportion to the VMA count, like a kernel built with CONFIG_DEBUG_VM, so a measurement runs
+     *        without them. The invariant checker runs after every run either way.
      */
-    public record Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds) {
+    public record Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds,
+            boolean selfChecks) {
         public Options {
             if (!(durationSeconds > 0) || warmupSeconds < 0 || stopTimeoutSeconds <= 0) {
                 throw new UsageException("--duration must be positive and the warm-up not negative");
@@ -71,7 +77,8 @@ public final class Runner {
             throw new UsageException("unsafe-nolock is valid only for disjoint scenarios and " + scenario.name()
                     + " with these parameters is not (its threads share VMAs); drop --strategy unsafe-nolock");
         }
-        Mm mm = Mm.create(choice.strategy(), choice.config(), scenario.mmConfig(params, options.seed()));
+        Mm mm = Mm.create(choice.strategy(), choice.config(),
+                scenario.mmConfig(params, options.seed()).withChecking(options.selfChecks()));
         ScenarioContext ctx = new ScenarioContext(mm, params, options.seed());
         MeasureWindow window = new MeasureWindow();
         List<String> roleOrder = new ArrayList<>();

@@ -10,11 +10,12 @@ import java.util.Map;
  * @param scenario its name
  * @param origin where it comes from
  * @param params every parameter with the value used
+ * @param selfChecks whether the engine's self-checks ran during the measurement ({@link Runner.Options#selfChecks})
  * @param machine where it ran
  * @param runs one per strategy, in the order given
  */
-@JsonPropertyOrder({"scenario", "origin", "params", "machine", "runs"})
-public record ScenarioResult(String scenario, String origin, Map<String, String> params, Machine machine,
+@JsonPropertyOrder({"scenario", "origin", "params", "selfChecks", "machine", "runs"})
+public record ScenarioResult(String scenario, String origin, Map<String, String> params, boolean selfChecks, Machine machine,
         List<RunResult> runs) {
     /** The machine: cores the JVM sees and the JVM's version and vendor. */
     public record Machine(int cores, String jvm) {

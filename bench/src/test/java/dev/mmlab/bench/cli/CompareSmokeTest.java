@@ -29,6 +29,7 @@ class CompareSmokeTest {
 
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertThat(root.get("scenario").asText()).isEqualTo("fault-vs-mmap");
+        assertThat(root.get("selfChecks").asBoolean(true)).as("a measurement runs without self-checks").isFalse();
         assertThat(root.get("machine").get("cores").asInt()).isPositive();
         assertThat(root.get("machine").get("jvm").asText()).isNotBlank();
         List<String> expected = new ArrayList<>(Strategies.discover().names());

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * unsafe-nolock that also checks the scenario really is disjoint: a shared VMA would corrupt the layout.
  */
 class ScenarioRunsTest {
-    private static final Runner.Options SHORT = new Runner.Options(0.25, 0.05, 7, 20);
+    private static final Runner.Options SHORT = new Runner.Options(0.25, 0.05, 7, 20, true);
 
     static Stream<Arguments> scenarios() {
         return Stream.of(
@@ -99,7 +99,7 @@ class ScenarioRunsTest {
         ScenarioParams p = ScenarioParams.of(s.name(), s.params(), Map.of());
         StrategyChoice rwsem = StrategyChoice.resolve(List.of("rwsem"), Strategies.discover()).get(0);
         RunResult r = assertTimeoutPreemptively(Duration.ofSeconds(30),
-                () -> new Runner().run(s, p, rwsem, new Runner.Options(0.5, 0.1, 1, 20), f -> { }));
+                () -> new Runner().run(s, p, rwsem, new Runner.Options(0.5, 0.1, 1, 20, true), f -> { }));
         // Under one rwsem the mapper's mmap/munmap and the faulters block each other though they never share an address.
         assertThat(r.waits().count()).isPositive();
         assertThat(r.waits().falseConflicts()).isPositive();

@@ -47,7 +47,7 @@ class YamlScenarioTest {
         ScenarioParams p = ScenarioParams.of(s.name(), s.params(), Map.of("disk.latency", "200us"));
         StrategyChoice rwsem = StrategyChoice.resolve(List.of("rwsem"), Strategies.discover()).get(0);
         RunResult r = assertTimeoutPreemptively(Duration.ofSeconds(30),
-                () -> new Runner().run(s, p, rwsem, new Runner.Options(0.4, 0.1, 1, 20), f -> { }));
+                () -> new Runner().run(s, p, rwsem, new Runner.Options(0.4, 0.1, 1, 20, true), f -> { }));
         assertThat(r.ops()).containsKeys("index-reader/fault", "workers/fault", "workers/read", "allocator/iteration");
         assertThat(r.ops().get("workers/fault").count()).isPositive();
         assertThat(r.invariantViolations()).as(String.valueOf(r.violations())).isZero();
