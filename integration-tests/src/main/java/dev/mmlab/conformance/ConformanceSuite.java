@@ -69,7 +69,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The semantic reference is {@code rwsem} with its defaults when it is on the class path, else the kit's
  * {@link ReferenceStrategy}. The concurrent workload runs {@value #STRESS_PROPERTY} seconds (default 2) per
- * strategy.
+ * strategy configuration, or {@value #STRATEGY_STRESS_PROPERTY} seconds per strategy when that is set.
  */
 @ExtendWith(Watchdog.class)
 public abstract class ConformanceSuite {
