@@ -11,7 +11,6 @@ import dev.mmlab.bench.scenario.ScenarioParams;
 import dev.mmlab.bench.scenario.Scenarios;
 import dev.mmlab.bench.scenario.TestDriver;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +80,8 @@ class ScenarioRunsTest {
     void forkStormLeavesOnlyTheParentsPagesUnderEveryStrategy() {
         Scenario s = Scenarios.find("fork-storm");
         ScenarioParams p = ScenarioParams.of(s.name(), s.params(), Map.of("vmas", "100", "faulters", "2"));
-        List<StrategyChoice> choices = new ArrayList<>(StrategyChoice.resolve(List.of("all"), Strategies.discover()));
-        choices.addAll(StrategyChoice.resolve(List.of("pervma:forkVmaLocking=false"), Strategies.discover()));
+        List<StrategyChoice> choices = StrategyChoice.resolve(List.of("all", "pervma:forkVmaLocking=false"),
+                Strategies.discover());
         for (StrategyChoice c : choices) {
             RunResult r = assertTimeoutPreemptively(Duration.ofSeconds(40),
                     () -> new Runner().run(s, p, c, SHORT, f -> { }));
