@@ -108,14 +108,13 @@ public final class InvariantChecker {
     private static void checkPtes(Mm mm, List<Vma> vmas, Map<Page, Integer> pins, Map<Page, int[]> refs,
             List<Violation> out) {
         for (PteTable table : mm.pageTables().allTables()) {
-            table.ptl().lock();
-            try {
+            table.withPtl(t -> {
                 for (int i = 0; i < PteTable.ENTRIES; i++) {
-                    Page p = table.pageAt(i);
+                    Page p = t.pageAt(i);
                     if (p == null) {
                         continue;
                     }
-                    long addr = table.addressOf(i);
+                    long addr = t.addressOf(i);
                     if (p != Page.ZERO) {
                         refs.computeIfAbsent(p, k -> new int[1])[0]++;
                     }
@@ -124,11 +123,10 @@ public final class InvariantChecker {
                         out.add(new Violation(Violation.Rule.PTE, "present PTE at " + Linux.hex(addr) + " outside every VMA (" + p + ")"));
                         continue;
                     }
-                    checkPte(v, addr, p, table.bitsAt(i), pins.getOrDefault(p, 0), out);
+                    checkPte(v, addr, p, t.bitsAt(i), pins.getOrDefault(p, 0), out);
                 }
-            } finally {
-                table.ptl().unlock();
-            }
+                return null;
+            });
         }
     }
 

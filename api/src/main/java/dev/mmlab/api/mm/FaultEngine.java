@@ -36,18 +36,19 @@ import org.slf4j.LoggerFactory;
 final class FaultEngine implements FaultCore {
     private static final Logger LOG = LoggerFactory.getLogger(FaultEngine.class);
 
-    private final Mm mm;
+    private final MmStruct mm;
     private final VmaTree tree;
     private final PageTables tables;
     private final PageAllocator allocator;
     private final Counters counters;
 
-    FaultEngine(Mm mm) {
+    /** Called from {@link MmStruct}'s constructor, once the strategy's parts exist. */
+    FaultEngine(MmStruct mm) {
         this.mm = mm;
-        this.tree = mm.tree();
-        this.tables = mm.pageTables();
+        this.tree = mm.tree;
+        this.tables = mm.pageTables;
         this.allocator = mm.allocator();
-        this.counters = mm.counters();
+        this.counters = mm.counters;
     }
 
     @Override
@@ -65,28 +66,22 @@ final class FaultEngine implements FaultCore {
             return FaultOutcome.ACCESS;
         }
         while (true) {
-            PteTable table = tables.allocate(page);
-            table.ptl().lock();
-            Page existing;
-            int bits;
-            try {
-                if (table.isDetached()) {
-                    continue;
+            // Under the PTL, a present PTE is a spurious fault, a protection upgrade or a reusable page (done
+            // here, an outcome), or a page to copy (the page itself); no PTE is null.
+            Object present = tables.withAllocatedPtl(page, table -> {
+                Page existing = table.page(page);
+                if (existing == null) {
+                    return null;
                 }
-                existing = table.page(page);
-                bits = table.bits(page);
-                if (existing != null) {
-                    FaultOutcome quick = upgradeInPlace(attempt, vma, table, page, existing, bits, access);
-                    if (quick != null) {
-                        return quick;
-                    }
-                }
-            } finally {
-                table.ptl().unlock();
+                FaultOutcome done = upgradeInPlace(attempt, vma, table, page, existing, table.bits(page), access);
+                return done != null ? done : existing;
+            });
+            if (present instanceof FaultOutcome) {
+                return (FaultOutcome) present;
             }
-            FaultOutcome outcome = existing == null
+            FaultOutcome outcome = present == null
                     ? faultMissing(attempt, vma, page, access)
-                    : copyOnWrite(attempt, vma, page, existing);
+                    : copyOnWrite(attempt, vma, page, (Page) present);
             if (outcome != null) {
                 return outcome;
             }
@@ -108,7 +103,7 @@ final class FaultEngine implements FaultCore {
         int upgraded;
         if (!write) {
             upgraded = bits | PteTable.READ | PteTable.ACCESSED;
-        } else if (vma.isShared() || existing.kind() == Page.Kind.ANON && existing.refcount() == 1 + mm.pinCount(existing)) {
+        } else if (vma.isShared() || existing.kind() == Page.Kind.ANON && existing.refcount() == 1 + Gup.pinCount(mm, existing)) {
             // A page pinned by get_user_pages is still exclusive to this PTE (PageAnonExclusive, 5.19):
             // copying it would leave the pin pointing at a page the process no longer maps.
             upgraded = bits | PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED;
@@ -139,10 +134,8 @@ final class FaultEngine implements FaultCore {
             counters.increment("fault.oom");
             return FaultOutcome.OOM;
         }
-        PteTable table = tables.allocate(page);
-        table.ptl().lock();
-        try {
-            if (table.isDetached() || table.page(page) != existing) {
+        FaultOutcome copied = tables.withAllocatedPtl(page, table -> {
+            if (table.page(page) != existing) {
                 copy.put();
                 return null;
             }
@@ -152,10 +145,11 @@ final class FaultEngine implements FaultCore {
             }
             // Copy again under the PTL: the content cannot change now that every writer sees a read-only PTE.
             copy.setContent(existing.content());
-            Page old = table.replace(page, copy, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED);
-            old.put();
-        } finally {
-            table.ptl().unlock();
+            table.replace(page, copy, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED).put();
+            return FaultOutcome.MAPPED;
+        });
+        if (copied != FaultOutcome.MAPPED) {
+            return copied;
         }
         counters.increment("fault.cow");
         return FaultOutcome.MAPPED;
@@ -240,9 +234,9 @@ final class FaultEngine implements FaultCore {
         }
         VmFault result;
         try {
-            result = vma.ops().fault(mm.driverContext(VmOpsCallback.FAULT, attempt::holds, vma), vma, page, access);
+            result = vma.ops().fault(VmaCommit.driverContext(mm, VmOpsCallback.FAULT, attempt::holds, vma), vma, page, access);
         } catch (RuntimeException e) {
-            if (e instanceof IllegalStateException && mm.config().checking()) {
+            if (e instanceof IllegalStateException && mm.config.checking()) {
                 throw e;
             }
             LOG.warn("driver {} fault at {} threw; the fault gets SIGBUS", vma.ops().name(), Linux.hex(page), e);
@@ -259,28 +253,22 @@ final class FaultEngine implements FaultCore {
 
     /** Install {@code prepared} at {@code page} under the PTL after validation; releases it on failure. */
     private FaultOutcome commit(FaultAttempt attempt, long page, Page prepared, int bits, String counter) {
-        while (true) {
-            PteTable table = tables.allocate(page);
-            table.ptl().lock();
-            try {
-                if (table.isDetached()) {
-                    continue;
-                }
-                if (!attempt.validate(table)) {
-                    prepared.put();
-                    return FaultOutcome.RETRY;
-                }
-                if (table.page(page) != null) {
-                    prepared.put();
-                    return null;
-                }
-                table.install(page, prepared, bits);
-            } finally {
-                table.ptl().unlock();
+        FaultOutcome outcome = tables.withAllocatedPtl(page, table -> {
+            if (!attempt.validate(table)) {
+                prepared.put();
+                return FaultOutcome.RETRY;
             }
-            counters.increment(counter);
+            if (table.page(page) != null) {
+                prepared.put();
+                return null;
+            }
+            table.install(page, prepared, bits);
             return FaultOutcome.MAPPED;
+        });
+        if (outcome == FaultOutcome.MAPPED) {
+            counters.increment(counter);
         }
+        return outcome;
     }
 
     private FaultOutcome outcomeOf(ErrnoException e) {

@@ -4,12 +4,14 @@ import dev.mmlab.api.Linux;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 /**
  * Four levels of 512 entries (PGD, PUD, PMD, PTE) for a 48-bit space of 4 KiB pages. Upper levels are
  * allocated lock-free by CAS (racing allocators agree on one table) and never freed; PTE tables carry their
  * own lock ({@link PteTable#ptl()}) and are freed by {@link #freeTableIfEmpty} when munmap leaves them
- * unused. Walks never block.
+ * unused. Walks never block. The engine takes a PTL only through {@link #withPtl}, {@link #withAllocatedPtl},
+ * {@link #forEachPtl} and {@link PteTable#withPtl}, which hide the freed-table check and the unlock.
  */
 public final class PageTables {
     private static final int BITS = 9;
@@ -62,6 +64,61 @@ public final class PageTables {
         return (AtomicReferenceArray<Object>) next;
     }
 
+    /** What a walk does with one PTE table, under its PTL, for the part {@code [from, to)} of the walked range. */
+    @FunctionalInterface
+    public interface TableVisitor {
+        void visit(PteTable table, long from, long to);
+    }
+
+    /**
+     * Run {@code body} under the PTL of the live PTE table covering {@code addr} and return its result; null,
+     * without running it, when no table covers {@code addr} or it was freed. May block on the PTL.
+     */
+    public <T> T withPtl(long addr, Function<PteTable, T> body) {
+        PteTable table = lookup(addr);
+        if (table == null) {
+            return null;
+        }
+        table.ptl().lock();
+        try {
+            return table.isDetached() ? null : body.apply(table);
+        } finally {
+            table.ptl().unlock();
+        }
+    }
+
+    /**
+     * Run {@code body} under the PTL of the PTE table covering {@code addr}, allocating it if missing; a table
+     * freed before it was locked is walked again, so {@code body} always sees a live table. May block on the PTL.
+     */
+    public <T> T withAllocatedPtl(long addr, Function<PteTable, T> body) {
+        while (true) {
+            PteTable table = allocate(addr);
+            table.ptl().lock();
+            try {
+                if (!table.isDetached()) {
+                    return body.apply(table);
+                }
+            } finally {
+                table.ptl().unlock();
+            }
+        }
+    }
+
+    /** Visit every live PTE table of {@code [start, end)} in address order, each under its PTL. May block on PTLs. */
+    public void forEachPtl(long start, long end, TableVisitor visitor) {
+        for (PteTable table : tables(start, end)) {
+            table.ptl().lock();
+            try {
+                if (!table.isDetached()) {
+                    visitor.visit(table, Math.max(start, table.base()), Math.min(end, table.base() + Linux.PMD_SIZE));
+                }
+            } finally {
+                table.ptl().unlock();
+            }
+        }
+    }
+
     /** The PTE tables that exist for {@code [start, end)}, in address order. */
     public List<PteTable> tables(long start, long end) {
         List<PteTable> out = new ArrayList<>();
@@ -106,14 +163,15 @@ public final class PageTables {
      * catches). Returns whether it was freed.
      */
     public boolean freeTableIfEmpty(PteTable table) {
-        table.ptl().lock();
-        try {
-            if (table.isDetached() || table.present() != 0) {
+        boolean emptied = table.withPtl(t -> {
+            if (t.isDetached() || t.present() != 0) {
                 return false;
             }
-            table.markDetached();
-        } finally {
-            table.ptl().unlock();
+            t.markDetached();
+            return true;
+        });
+        if (!emptied) {
+            return false;
         }
         long addr = table.base();
         @SuppressWarnings("unchecked")

@@ -3,6 +3,7 @@ package dev.mmlab.api.pgtable;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.mem.Page;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * The last level of a page table: 512 PTEs covering one 2 MiB-aligned span, with its own lock (split PTL).
@@ -38,6 +39,19 @@ public final class PteTable {
 
     public ReentrantLock ptl() {
         return ptl;
+    }
+
+    /**
+     * Run {@code body} with this table's PTL held and return its result. The one place the engine takes a PTL,
+     * so every PTE access goes through it. May block on the PTL; {@code body} must not block on anything else.
+     */
+    public <T> T withPtl(Function<PteTable, T> body) {
+        ptl.lock();
+        try {
+            return body.apply(this);
+        } finally {
+            ptl.unlock();
+        }
     }
 
     public static int index(long addr) {

@@ -1,0 +1,188 @@
+package dev.mmlab.api.mm;
+
+import static dev.mmlab.api.Linux.*;
+import static dev.mmlab.api.VmFlags.*;
+
+import dev.mmlab.api.Access;
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.OpKind;
+import dev.mmlab.api.Vma;
+
+/**
+ * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED,
+ * FREE and REMOVE zap under the read lock; WILLNEED, COLD and PAGEOUT only walk under the read lock;
+ * POPULATE_READ/WRITE fault pages in through the fault path, VMA by VMA.
+ */
+final class Madvise {
+    private Madvise() {}
+
+    /** {@code madvise(2)}; see {@link Mm#madvise}. */
+    static void madvise(MmStruct mm, long addr, long len, int advice) {
+        if (!isPageAligned(addr)) {
+            throw ErrnoException.of(Errno.EINVAL, "madvise address %#x is not page aligned", addr);
+        }
+        if (!knownAdvice(advice)) {
+            throw ErrnoException.of(Errno.EINVAL, "unknown madvise advice %d", advice);
+        }
+        long length = pageAlign(len);
+        if (len < 0 || (len != 0 && length == 0) || addr + length < addr) {
+            throw ErrnoException.of(Errno.EINVAL, "madvise range %#x+%#x overflows", addr, len);
+        }
+        long end = addr + length;
+        if (end == addr) {
+            return;
+        }
+        if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) {
+            populate(mm, addr, end, advice == MADV_POPULATE_WRITE);
+            return;
+        }
+        boolean holes = hasHoles(mm, addr, end);
+        VmaCommit.FlagChange flagChange = flagAdvice(advice);
+        if (flagChange != null) {
+            VmaCommit.modifyFlags(mm, OpKind.MADVISE, addr, end, false, VmaCommit.Holes.SKIP, false, flagChange);
+        } else {
+            underReadLock(mm, addr, end, advice);
+        }
+        if (holes) {
+            throw ErrnoException.of(Errno.ENOMEM, "part of %#x-%#x is not mapped", addr, end);
+        }
+    }
+
+    private static boolean hasHoles(MmStruct mm, long start, long end) {
+        long expected = start;
+        for (Vma v : mm.tree.overlapping(start, end)) {
+            if (v.start() > expected) {
+                return true;
+            }
+            expected = v.end();
+        }
+        return expected < end;
+    }
+
+    private static boolean knownAdvice(int advice) {
+        switch (advice) {
+            case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED: case MADV_DONTNEED:
+            case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK: case MADV_DOFORK: case MADV_MERGEABLE:
+            case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
+            case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
+            case MADV_POPULATE_WRITE:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** {@code madvise_vma_behavior}: the VMA flag change of a flag advice, or null for advices that do not change VMAs. */
+    private static VmaCommit.FlagChange flagAdvice(int advice) {
+        switch (advice) {
+            case MADV_NORMAL:
+                return v -> v.flags() & ~(VM_RAND_READ | VM_SEQ_READ);
+            case MADV_RANDOM:
+                return v -> (v.flags() & ~VM_SEQ_READ) | VM_RAND_READ;
+            case MADV_SEQUENTIAL:
+                return v -> (v.flags() & ~VM_RAND_READ) | VM_SEQ_READ;
+            case MADV_DONTFORK:
+                return v -> v.flags() | VM_DONTCOPY;
+            case MADV_DOFORK:
+                return v -> {
+                    if (v.has(VM_IO)) {
+                        throw new ErrnoException(Errno.EINVAL, "MADV_DOFORK on an I/O mapping: " + v);
+                    }
+                    return v.flags() & ~VM_DONTCOPY;
+                };
+            case MADV_WIPEONFORK:
+                return v -> {
+                    if (v.file() != null || v.isShared() || v.ops() != null) {
+                        throw new ErrnoException(Errno.EINVAL, "MADV_WIPEONFORK is only for private anonymous memory: " + v);
+                    }
+                    return v.flags() | VM_WIPEONFORK;
+                };
+            case MADV_KEEPONFORK:
+                return v -> v.flags() & ~VM_WIPEONFORK;
+            case MADV_DONTDUMP:
+                return v -> v.flags() | VM_DONTDUMP;
+            case MADV_DODUMP:
+                return v -> {
+                    if (v.isSpecial()) {
+                        throw new ErrnoException(Errno.EINVAL, "MADV_DODUMP on a special mapping: " + v);
+                    }
+                    return v.flags() & ~VM_DONTDUMP;
+                };
+            case MADV_HUGEPAGE:
+                return v -> (v.flags() & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+            case MADV_NOHUGEPAGE:
+                return v -> (v.flags() & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+            case MADV_MERGEABLE:
+                return v -> v.isShared() || v.isSpecial() ? v.flags() : v.flags() | VM_MERGEABLE;
+            case MADV_UNMERGEABLE:
+                return v -> v.flags() & ~VM_MERGEABLE;
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * {@code madvise_populate}: fault pages in VMA by VMA from {@code start} ({@code faultin_page_range}),
+     * stopping at the first hole with ENOMEM and at the first VMA that forbids the access (VM_IO/VM_PFNMAP, no
+     * VM_READ for a read, no VM_WRITE for a write) with EINVAL; what was populated before stays. A fault that
+     * fails gives EFAULT (SIGBUS, SIGSEGV) or ENOMEM (out of memory).
+     */
+    private static void populate(MmStruct mm, long start, long end, boolean write) {
+        Access access = write ? Access.WRITE : Access.READ;
+        long addr = start;
+        while (addr < end) {
+            Vma v = mm.tree.find(addr);
+            if (v == null) {
+                throw ErrnoException.of(Errno.ENOMEM, "MADV_POPULATE: %#x is not mapped", addr);
+            }
+            if (v.has(VM_IO | VM_PFNMAP) || !v.has(write ? VM_WRITE : VM_READ)) {
+                throw ErrnoException.of(Errno.EINVAL, "MADV_POPULATE_%s on a mapping that does not allow it: %s",
+                        write ? "WRITE" : "READ", v);
+            }
+            long stop = Math.min(end, v.end());
+            FaultOutcome outcome = Gup.populateWith(mm, null, addr, stop, x -> access, false);
+            if (outcome == FaultOutcome.OOM) {
+                throw new ErrnoException(Errno.ENOMEM, "MADV_POPULATE ran out of memory");
+            }
+            if (outcome == FaultOutcome.ACCESS) {
+                throw ErrnoException.of(Errno.EINVAL, "MADV_POPULATE: the mapping changed under it (%s)", outcome);
+            }
+            if (outcome != FaultOutcome.MAPPED) {
+                throw ErrnoException.of(Errno.EFAULT, "MADV_POPULATE: the fault failed (%s)", outcome);
+            }
+            addr = stop;
+        }
+    }
+
+    /** The advices Linux runs under the mmap read lock: zap (DONTNEED, FREE, REMOVE) or only walk (hints). */
+    private static void underReadLock(MmStruct mm, long start, long end, int advice) {
+        boolean zaps = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE;
+        Locking.locked(mm, LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end), guard -> {
+            Locking.requireCovers(guard, start, end, false);
+            if (!zaps) {
+                // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
+                // mmap read lock, and that is what they cost other threads.
+                return null;
+            }
+            for (Vma v : mm.tree.overlapping(start, end)) {
+                if (advice == MADV_DONTNEED || advice == MADV_FREE) {
+                    if (v.has(VM_LOCKED | VM_PFNMAP)) {
+                        throw new ErrnoException(Errno.EINVAL, "MADV_DONTNEED/FREE on a locked or PFN mapping: " + v);
+                    }
+                    if (advice == MADV_FREE && !v.isAnonymous()) {
+                        throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
+                    }
+                } else if (v.has(VM_LOCKED)) {
+                    throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
+                } else if (v.file() == null || (v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
+                    throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
+                }
+                Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
+            }
+            return null;
+        });
+    }
+}
