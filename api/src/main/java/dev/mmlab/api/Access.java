@@ -11,9 +11,4 @@ public enum Access {
         }
         return (errorCode & 0x10) != 0 ? EXEC : READ;
     }
-
-    /** The access GUP or populate uses for a VMA: write for a writable private or shared mapping. */
-    public static Access forPopulate(long vmFlags) {
-        return VmFlags.has(vmFlags, VmFlags.VM_WRITE) ? WRITE : READ;
-    }
 }

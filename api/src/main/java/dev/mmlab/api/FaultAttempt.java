@@ -1,32 +1,40 @@
 package dev.mmlab.api;
 
 import dev.mmlab.api.pgtable.PteTable;
+import java.util.function.Supplier;
 
 /**
- * One try of a strategy's fault protocol, as the engine's {@link FaultCore} sees it. The core asks before
- * each step that needs more than the attempt may hold; a "no" makes the core return
- * {@link FaultOutcome#RETRY} with no side effect, and the strategy, which remembers why it said no, retries
- * with stronger locks.
+ * One try of a strategy's fault protocol, as the engine's {@link FaultCore} sees it. The core asks before each
+ * step that needs more than a fine-grained lock; a "no" makes the core return {@link FaultResult#retry} with
+ * the {@link RetryReason} and no side effect, and the strategy retries with stronger locks. One thread uses an
+ * attempt. Extend {@link HoldingFaultAttempt} for an attempt that holds a lock for its whole run.
  */
 public interface FaultAttempt {
-    /** The intent this attempt runs under (its footprint is the faulting page). */
-    LockIntent intent();
-
-    /** Whether the attempt holds at least {@code need} (driver callbacks, stack expansion). */
+    /**
+     * Whether the attempt holds what a step that needs {@code need} requires (a driver's fault callback, by its
+     * declared {@link VmOps#lockNeed}). No side effect; a "no" gives {@link RetryReason#NEEDS_LOCK}.
+     */
     boolean holds(LockNeed need);
 
-    /** Whether this attempt may install the VMA's first anon identity ({@code anon_vma_prepare}). */
-    boolean mayPrepareAnon();
-
     /**
-     * The core is about to wait for I/O (a page-cache miss). Return true after releasing the attempt's locks:
-     * the core then waits for the I/O without them and returns RETRY. Return false to wait holding them.
+     * {@code anon_vma_prepare}: give {@code vma} its first anon identity, computing the one Linux would pick
+     * with {@code identity} (which may reuse a neighbour's), and return true; or return false, changing nothing,
+     * when this attempt may not (the core then gives {@link RetryReason#NEEDS_ANON}). Called only while
+     * {@code vma.anon()} is null; a racing fault may have installed one meanwhile ({@link Vma#prepareAnon}
+     * keeps the first).
      */
-    boolean dropForIo();
+    boolean prepareAnon(Vma vma, Supplier<AnonIdentity> identity);
 
     /**
-     * Called with {@code table}'s PTL held, just before the PTE is committed. False discards the prepared
-     * page (no leak) and makes the core return RETRY. Must not block.
+     * The core is about to wait for I/O (a page-cache miss). Release the attempt's locks and return true: the
+     * core then waits without them and gives {@link RetryReason#RELEASED_FOR_IO}. Return false to wait holding
+     * them.
+     */
+    boolean releaseForIo();
+
+    /**
+     * Called with {@code table}'s PTL held, just before the PTE is committed. False discards the prepared page
+     * (no leak) and gives {@link RetryReason#INVALIDATED}. Must not block.
      */
     boolean validate(PteTable table);
 }

@@ -11,8 +11,9 @@ public interface FaultCore {
 
     /**
      * Handle a fault at {@code addr} in {@code vma} (the VMA the attempt found covering {@code addr}, or null:
-     * SEGV). May sleep for allocation or I/O. Returns RETRY when the attempt declined a step. Stack expansion
-     * is not done here: the engine expands a growsdown VMA as a write-locked operation of its own.
+     * SEGV). May sleep for allocation or I/O. Returns a retry, with its reason, when the attempt declined a
+     * step. Stack expansion is not done here: the engine expands a growsdown VMA as a write-locked operation of
+     * its own, after the strategy's handler returned SEGV.
      */
-    FaultOutcome fault(FaultAttempt attempt, Vma vma, long addr, Access access);
+    FaultResult fault(FaultAttempt attempt, Vma vma, long addr, Access access);
 }

@@ -1,38 +1,45 @@
 package dev.mmlab.api;
 
 import dev.mmlab.api.pgtable.PteTable;
+import java.util.function.Supplier;
 
 /**
- * The attempt of a fault taken by a caller that already holds a guard (get_user_pages, populate under the
- * lock): it holds what the guard holds, may prepare an anon identity, cannot drop the guard for I/O, and has
- * nothing to validate (the guard keeps the VMA stable).
+ * An attempt that holds one lock for its whole run, so the VMA stays stable: it holds what that lock holds
+ * mm-wide, installs anon identities, waits for I/O holding the lock, and has nothing to validate. Used as is
+ * for faults taken by a caller that already holds a guard (get_user_pages, populate under the lock); strategies
+ * extend it and override what differs (for example {@link #releaseForIo} for {@code VM_FAULT_RETRY}).
  */
-public final class HoldingFaultAttempt implements FaultAttempt {
-    private final MmLockGuard guard;
-    private final LockIntent intent;
+public class HoldingFaultAttempt implements FaultAttempt {
+    private final CoarseHold held;
 
-    public HoldingFaultAttempt(MmLockGuard guard) {
-        this.guard = guard;
-        this.intent = guard.intent();
+    /** An attempt holding {@code held} of the whole address space (NONE: a fine-grained lock covering the VMA). */
+    public HoldingFaultAttempt(CoarseHold held) {
+        this.held = held;
     }
 
-    @Override
-    public LockIntent intent() {
-        return intent;
+    /** An attempt running under {@code guard}, which its caller holds. */
+    public HoldingFaultAttempt(MmLockGuard guard) {
+        this(guard.coarseHold());
+    }
+
+    /** What this attempt holds of the whole address space. */
+    public final CoarseHold held() {
+        return held;
     }
 
     @Override
     public boolean holds(LockNeed need) {
-        return need == LockNeed.FINE || guard.coarseLevel().atLeast(need);
+        return held.satisfies(need);
     }
 
     @Override
-    public boolean mayPrepareAnon() {
+    public boolean prepareAnon(Vma vma, Supplier<AnonIdentity> identity) {
+        vma.prepareAnon(identity.get());
         return true;
     }
 
     @Override
-    public boolean dropForIo() {
+    public boolean releaseForIo() {
         return false;
     }
 

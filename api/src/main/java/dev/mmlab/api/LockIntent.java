@@ -1,57 +1,51 @@
 package dev.mmlab.api;
 
-import java.util.concurrent.atomic.AtomicLong;
-
 /**
  * What an operation asks of an mm lock: the range it wants locked, read or write, why, and its true
  * footprint (the addresses whose mapping it reads or changes), which the lock-wait recorder uses to tell
  * true conflicts from false ones. The lock range may be wider than the footprint (a merge neighbour, the
  * whole space for a coarse lock); the footprint of a /proc reader moves as it walks ({@link #moveFootprint}).
+ * It also names the task (thread) that made it, the owner a waiter reports. Making one takes no shared
+ * state, so a fault may make one on every try.
  */
 public final class LockIntent {
     public enum Mode { READ, WRITE }
 
-    private static final AtomicLong NEXT_ID = new AtomicLong(1);
-    private static final ThreadLocal<String> ACTOR = new ThreadLocal<>();
-
-    private final long id;
     private final OpKind op;
     private final Mode mode;
     private final long start;
     private final long end;
-    private final String actor;
+    private final Thread task;
     private volatile long footprintStart;
     private volatile long footprintEnd;
 
-    private LockIntent(long id, OpKind op, Mode mode, long start, long end, long footprintStart, long footprintEnd,
-            String actor) {
+    private LockIntent(OpKind op, Mode mode, long start, long end, long footprintStart, long footprintEnd, Thread task) {
         if (start >= end) {
             throw new IllegalArgumentException("empty lock range " + start + ".." + end);
         }
-        this.id = id;
         this.op = op;
         this.mode = mode;
         this.start = start;
         this.end = end;
         this.footprintStart = footprintStart;
         this.footprintEnd = footprintEnd;
-        this.actor = actor;
+        this.task = task;
     }
 
-    /** An intent whose lock range is its footprint. */
+    /** An intent of the calling thread whose lock range is its footprint. */
     public static LockIntent of(OpKind op, Mode mode, long start, long end) {
-        return new LockIntent(NEXT_ID.getAndIncrement(), op, mode, start, end, start, end, ACTOR.get());
+        return new LockIntent(op, mode, start, end, start, end, Thread.currentThread());
     }
 
-    /** An intent for the whole address space with the given footprint. */
+    /** An intent of the calling thread for the whole address space with the given footprint. */
     public static LockIntent coarse(OpKind op, Mode mode, long footprintStart, long footprintEnd) {
-        return new LockIntent(NEXT_ID.getAndIncrement(), op, mode, 0, Linux.TASK_SIZE + Linux.PAGE_SIZE,
-                footprintStart, footprintEnd, ACTOR.get());
+        return new LockIntent(op, mode, 0, Linux.TASK_SIZE + Linux.PAGE_SIZE, footprintStart, footprintEnd,
+                Thread.currentThread());
     }
 
     /** The same operation asking for another lock range (widened for merges, or coarse after a retry). */
     public LockIntent withRange(long newStart, long newEnd) {
-        return new LockIntent(id, op, mode, newStart, newEnd, footprintStart, footprintEnd, actor);
+        return new LockIntent(op, mode, newStart, newEnd, footprintStart, footprintEnd, task);
     }
 
     /** The same operation asking for the whole address space. */
@@ -61,23 +55,15 @@ public final class LockIntent {
 
     /** The same operation in another mode (a fault escalating to the write lock). */
     public LockIntent withMode(Mode newMode) {
-        return new LockIntent(id, op, newMode, start, end, footprintStart, footprintEnd, actor);
+        return new LockIntent(op, newMode, start, end, footprintStart, footprintEnd, task);
     }
 
     /**
-     * Label the calling thread's later intents with {@code actor} (a scenario role such as "faulters"), or
-     * clear it with null. Reports group waits by it.
+     * The same operation made by {@code otherTask}: for a lock that describes a holder it does not run on (a
+     * writer naming the readers it waits for).
      */
-    public static void setActor(String actor) {
-        if (actor == null) {
-            ACTOR.remove();
-        } else {
-            ACTOR.set(actor);
-        }
-    }
-
-    public long id() {
-        return id;
+    public LockIntent withTask(Thread otherTask) {
+        return new LockIntent(op, mode, start, end, footprintStart, footprintEnd, otherTask);
     }
 
     public OpKind op() {
@@ -104,9 +90,9 @@ public final class LockIntent {
         return start == 0 && end > Linux.TASK_SIZE;
     }
 
-    /** The role of the thread that made this intent, or null. */
-    public String actor() {
-        return actor;
+    /** The thread that made this intent. */
+    public Thread task() {
+        return task;
     }
 
     public long footprintStart() {
@@ -130,7 +116,7 @@ public final class LockIntent {
 
     @Override
     public String toString() {
-        return String.format("%s#%d %s [%x,%x) footprint [%x,%x)%s", op.label(), id, mode, start, end,
-                footprintStart, footprintEnd, actor == null ? "" : " by " + actor);
+        return String.format("%s %s [%x,%x) footprint [%x,%x) by %s", op.label(), mode, start, end, footprintStart,
+                footprintEnd, task.getName());
     }
 }

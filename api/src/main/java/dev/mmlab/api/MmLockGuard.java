@@ -11,8 +11,8 @@ public interface MmLockGuard extends AutoCloseable {
     /** Whether this guard lets its holder read ({@code write == false}) or change the mapping of {@code [start, end)}. */
     boolean covers(long start, long end, boolean write);
 
-    /** What this guard holds over the whole address space: FINE when it is not the whole-space lock. */
-    LockNeed coarseLevel();
+    /** What this guard holds of the whole address space: NONE when it is not the whole-space lock (or released). */
+    CoarseHold coarseHold();
 
     /**
      * {@code vma_start_write}: the engine is about to change or detach {@code vma}. Caller holds this guard in

@@ -74,11 +74,6 @@ public final class Strategies {
         return select(StrategySpec.parse(spec));
     }
 
-    /** The strategy the system property {@value #PROPERTY} names, or {@code fallback} when it is unset. */
-    public Selected selectFromProperty(String fallback) {
-        return select(System.getProperty(PROPERTY, fallback));
-    }
-
     /** A strategy with its configuration: everything needed to create address spaces. */
     public record Selected(LockingStrategy strategy, StrategyConfig config, StrategySpec spec) {
         public String label() {

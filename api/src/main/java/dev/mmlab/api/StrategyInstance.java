@@ -3,7 +3,9 @@ package dev.mmlab.api;
 import java.util.List;
 
 /**
- * A strategy's parts for one address space. Created by {@link LockingStrategy#create}; thread-safe.
+ * A strategy's parts for one address space. Created by {@link LockingStrategy#create}; thread-safe. A strategy
+ * with nothing beyond a lock, a fault handler and a tree returns {@link #of}; one with per-VMA state or
+ * per-VMA readers implements this interface.
  */
 public interface StrategyInstance {
     MmLock mmLock();
@@ -13,8 +15,28 @@ public interface StrategyInstance {
     /** The VMA tree; strategies with lockless readers need one that publishes snapshots. */
     VmaTree vmaTree();
 
+    /** The parts of a strategy that keeps no per-VMA state. */
+    static StrategyInstance of(MmLock mmLock, FaultHandler faultHandler, VmaTree vmaTree) {
+        return new StrategyInstance() {
+            @Override
+            public MmLock mmLock() {
+                return mmLock;
+            }
+
+            @Override
+            public FaultHandler faultHandler() {
+                return faultHandler;
+            }
+
+            @Override
+            public VmaTree vmaTree() {
+                return vmaTree;
+            }
+        };
+    }
+
     /** Per-VMA state for a VMA about to be created (a per-VMA lock, a sequence count), or null. */
-    default Object newVmaState() {
+    default VmaLockState newVmaState() {
         return null;
     }
 

@@ -10,11 +10,8 @@ import dev.mmlab.api.mem.PageAllocator;
 public interface VmOpsContext {
     PageAllocator allocator();
 
-    /** The callback being run. */
-    VmOpsCallback callback();
-
-    /** What the running thread holds over the whole address space. */
-    LockNeed held();
+    /** What the running thread holds of the whole address space. */
+    CoarseHold held();
 
     /** Asserts the whole address space is locked at least for reading. */
     void assertLocked();

@@ -5,7 +5,6 @@ import static dev.mmlab.api.VmFlags.*;
 import dev.mmlab.api.mem.BackingFile;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
 /**
  * A virtual memory area {@code [start, end)}: flags, page offset, backing file, driver and anon identity.
@@ -40,7 +39,7 @@ public final class Vma {
     private final long pgoff;
     private final BackingFile file;
     private final VmOps ops;
-    private final Object lockState;
+    private final VmaLockState lockState;
     private volatile AnonIdentity anon;
     private volatile boolean detached;
 
@@ -49,7 +48,7 @@ public final class Vma {
      * @param lockState the strategy's per-VMA state ({@link StrategyInstance#newVmaState()}), may be null
      */
     public Vma(long start, long end, long flags, long pgoff, BackingFile file, VmOps ops, AnonIdentity anon,
-            Object lockState) {
+            VmaLockState lockState) {
         if (start >= end || !Linux.isPageAligned(start) || !Linux.isPageAligned(end)) {
             throw new IllegalArgumentException("bad VMA range " + Long.toHexString(start) + "-" + Long.toHexString(end));
         }
@@ -111,8 +110,23 @@ public final class Vma {
         return witness == null ? candidate : witness;
     }
 
-    public Object lockState() {
+    /** The strategy's state for this VMA, or null when the strategy keeps none. */
+    public VmaLockState lockState() {
         return lockState;
+    }
+
+    /**
+     * The strategy's state for this VMA as {@code type}.
+     *
+     * @throws IllegalStateException when the VMA carries no state of that type (it was not created with this
+     *     strategy's {@link StrategyInstance#newVmaState()})
+     */
+    public <T extends VmaLockState> T lockState(Class<T> type) {
+        if (!type.isInstance(lockState)) {
+            throw new IllegalStateException("VMA " + this + " has no " + type.getSimpleName() + " (" + lockState
+                    + "): it was not created with this strategy's newVmaState()");
+        }
+        return type.cast(lockState);
     }
 
     public boolean isDetached() {
@@ -178,30 +192,19 @@ public final class Vma {
     }
 
     /** Same attributes on another range; pgoff follows the start. Caller supplies the new lock state. */
-    public Vma withRange(long newStart, long newEnd, Object newLockState) {
+    public Vma withRange(long newStart, long newEnd, VmaLockState newLockState) {
         long newPgoff = pgoff + ((newStart - start) >> Linux.PAGE_SHIFT);
         return new Vma(newStart, newEnd, flags, newPgoff, file, ops, anon, newLockState);
     }
 
     /** Same range and mapping with other flags. */
-    public Vma withFlags(long newFlags, Object newLockState) {
+    public Vma withFlags(long newFlags, VmaLockState newLockState) {
         return new Vma(start, end, newFlags, pgoff, file, ops, anon, newLockState);
-    }
-
-    /** Same mapping moved to {@code newStart} with {@code newPgoff} (mremap). */
-    public Vma movedTo(long newStart, long newEnd, long newPgoff, Object newLockState) {
-        return new Vma(newStart, newEnd, flags, newPgoff, file, ops, anon, newLockState);
     }
 
     @Override
     public String toString() {
         return String.format("%x-%x %s %x%s%s", start, end, permissions(), pgoff,
                 file != null ? " " + file.path() : "", ops != null ? " [" + ops.name() + "]" : "");
-    }
-
-    /** Attribute equality (range, flags, pgoff, file, ops, anon), for tests and oracles; identity is not compared. */
-    public boolean sameMapping(Vma other) {
-        return start == other.start && end == other.end && flags == other.flags && pgoff == other.pgoff
-                && file == other.file && ops == other.ops && Objects.equals(anon, other.anon);
     }
 }

@@ -4,8 +4,7 @@ import java.util.List;
 
 /**
  * The VMAs of one address space, sorted and disjoint. Lookups may run concurrently with each other and with
- * one {@link #replace}; a reader sees the tree before or after a replace, never a mix. Callers of
- * {@link #replace} must hold the isolation their strategy requires for the VMAs they change.
+ * one {@link #replace}; a reader sees the tree before or after a replace, never a mix.
  */
 public interface VmaTree {
     /** The VMA containing {@code addr}, or null. Never blocks. */
@@ -26,9 +25,10 @@ public interface VmaTree {
     int size();
 
     /**
-     * Atomically remove {@code removed} (by identity) and insert {@code added}. Throws
+     * Atomically remove {@code removed} (by identity) and insert {@code added}, under {@code guard}, which the
+     * caller holds for writing over the change (a strategy's tree may look at what it holds). Throws
      * {@link IllegalStateException} when a removed VMA is absent or the result would overlap: that is an
      * engine or strategy bug, and nothing changes.
      */
-    void replace(List<Vma> removed, List<Vma> added);
+    void replace(MmLockGuard guard, List<Vma> removed, List<Vma> added);
 }

@@ -5,14 +5,15 @@ import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.OpKind;
+import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaLockState;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
-import dev.mmlab.api.sync.MmapLockFaultPath;
-import dev.mmlab.api.sync.RwSemaphore;
+import dev.mmlab.api.sync.CoarseMmapLock;
 import dev.mmlab.api.sync.RwsemMmLock;
 import dev.mmlab.pervma.lock.MmLockSeq;
 import dev.mmlab.pervma.lock.VmaLock;
@@ -78,18 +79,17 @@ final class PerVmaInstance implements StrategyInstance {
     private final AtomicInteger skipStartWrites = new AtomicInteger();
     private final boolean forkVmaLocking;
 
-    PerVmaInstance(Supplier<VmaLock> lockFactory, boolean mapsUnderVmaLock, boolean faultRetry, boolean populateDropsLock,
-            boolean munmapDowngrade, boolean forkVmaLocking, MmContext context) {
+    /** {@code config} holds {@link PerVmaStrategy}'s options. */
+    PerVmaInstance(Supplier<VmaLock> lockFactory, StrategyConfig config, MmContext context) {
         this.lockFactory = lockFactory;
-        this.forkVmaLocking = forkVmaLocking;
-        this.mapsUnderVmaLock = mapsUnderVmaLock;
+        this.forkVmaLocking = config.bool("forkVmaLocking");
+        this.mapsUnderVmaLock = config.bool("mapsUnderVmaLock");
         this.checking = context.checking();
         this.counters = context.counters();
         this.waits = context.waits();
-        this.mmLock = new RwsemMmLock(new RwSemaphore("mmap_lock", waits), munmapDowngrade, populateDropsLock,
-                new WriteSide());
-        FaultHandler mmapPath = new MmapLockFaultPath(mmLock, tree, counters, PerVmaStrategy.NAME, faultRetry);
-        this.faultHandler = new VmaLockFaultHandler(tree, mmSeq, readers, counters, mmapPath, checking);
+        CoarseMmapLock mmapLock = CoarseMmapLock.create(PerVmaStrategy.NAME, config, context, tree, new WriteSide());
+        this.mmLock = mmapLock.lock();
+        this.faultHandler = new VmaLockFaultHandler(tree, mmSeq, readers, counters, mmapLock.faults(), checking);
     }
 
     @Override
@@ -109,7 +109,7 @@ final class PerVmaInstance implements StrategyInstance {
 
     /** A fresh lock, detached and never write-locked ({@code vma_lock_init}). */
     @Override
-    public Object newVmaState() {
+    public VmaLockState newVmaState() {
         return lockFactory.get();
     }
 
@@ -190,12 +190,7 @@ final class PerVmaInstance implements StrategyInstance {
     }
 
     static VmaLock lockOf(Vma vma) {
-        Object state = vma.lockState();
-        if (state instanceof VmaLock) {
-            return (VmaLock) state;
-        }
-        throw new IllegalStateException("VMA " + vma + " has no per-VMA lock (" + state + "): it was not created "
-                + "with this strategy's newVmaState()");
+        return vma.lockState(VmaLock.class);
     }
 
     /** The mmap write lock holder's half of the protocol. Every method runs under the mmap write lock. */

@@ -5,9 +5,11 @@ import dev.mmlab.api.MmContext;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.StrategyOption;
+import dev.mmlab.api.sync.CoarseMmapLock;
 import dev.mmlab.pervma.lock.RefcountVmaLock;
 import dev.mmlab.pervma.lock.RwsemVmaLock;
 import dev.mmlab.pervma.lock.VmaLock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -34,23 +36,21 @@ public final class PerVmaStrategy implements LockingStrategy {
 
     @Override
     public List<StrategyOption> options() {
-        return List.of(
-                StrategyOption.choice("lock", "refcount", "the per-VMA lock: rwsem (6.4: rwsem + detached flag) or "
-                        + "refcount (6.15: one vm_refcnt)", "rwsem", "refcount"),
-                StrategyOption.bool("mapsUnderVmaLock", true, "/proc/pid/maps and smaps read VMA by VMA under VMA read "
-                        + "locks, falling back to the mmap read lock for a write-locked VMA (6.17)"),
-                StrategyOption.bool("faultRetry", true, "a fault that waits for I/O under the mmap lock drops it and retries"),
-                StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
-                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades the mmap lock to read while zapping (4.20)"),
-                StrategyOption.bool("forkVmaLocking", true, "fork write-locks every parent VMA before copying it (the "
-                        + "6.4 fix for the fork/COW corruption; false is unsafe and only for measuring its cost)"));
+        List<StrategyOption> options = new ArrayList<>();
+        options.add(StrategyOption.choice("lock", "refcount", "the per-VMA lock: rwsem (6.4: rwsem + detached flag) or "
+                + "refcount (6.15: one vm_refcnt)", "rwsem", "refcount"));
+        options.add(StrategyOption.bool("mapsUnderVmaLock", true, "/proc/pid/maps and smaps read VMA by VMA under VMA "
+                + "read locks, falling back to the mmap read lock for a write-locked VMA (6.17)"));
+        options.addAll(CoarseMmapLock.options());
+        options.add(StrategyOption.bool("forkVmaLocking", true, "fork write-locks every parent VMA before copying it "
+                + "(the 6.4 fix for the fork/COW corruption; false is unsafe and only for measuring its cost)"));
+        return options;
     }
 
     /** One address space's parts. Thread-safe; does not block. */
     @Override
     public StrategyInstance create(StrategyConfig config, MmContext context) {
         Supplier<VmaLock> locks = "rwsem".equals(config.get("lock")) ? RwsemVmaLock::new : RefcountVmaLock::new;
-        return new PerVmaInstance(locks, config.bool("mapsUnderVmaLock"), config.bool("faultRetry"),
-                config.bool("populateDropsLock"), config.bool("munmapDowngrade"), config.bool("forkVmaLocking"), context);
+        return new PerVmaInstance(locks, config, context);
     }
 }

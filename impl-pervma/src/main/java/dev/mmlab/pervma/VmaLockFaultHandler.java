@@ -1,12 +1,13 @@
 package dev.mmlab.pervma;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.Linux;
-import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Vma;
@@ -15,6 +16,7 @@ import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.pervma.lock.MmLockSeq;
 import dev.mmlab.pervma.lock.VmaLock;
+import java.util.function.Supplier;
 
 /*
  * Design notes
@@ -104,17 +106,17 @@ final class VmaLockFaultHandler implements FaultHandler {
                 misses++;
                 continue;
             }
-            VmaLockAttempt attempt = new VmaLockAttempt(lock, page, readers.enter(vma, OpKind.FAULT, page,
+            VmaLockAttempt attempt = new VmaLockAttempt(lock, readers.enter(vma, OpKind.FAULT, page,
                     page + Linux.PAGE_SIZE));
-            FaultOutcome outcome;
+            FaultResult result;
             try {
-                outcome = core.fault(attempt, vma, page, access);
+                result = core.fault(attempt, vma, page, access);
             } finally {
                 attempt.release();
             }
-            if (outcome != FaultOutcome.RETRY) {
+            if (!result.isRetry()) {
                 counters.increment(SUCCESS);
-                return outcome;
+                return result.outcome();
             }
             counters.increment(RETRY);
             break;
@@ -127,44 +129,34 @@ final class VmaLockFaultHandler implements FaultHandler {
     }
 
     /** One try under a VMA read lock: holds only FINE, cannot prepare an anon identity, drops the lock for I/O. */
-    private final class VmaLockAttempt implements FaultAttempt {
+    private static final class VmaLockAttempt implements FaultAttempt {
         private final VmaLock lock;
-        private final long page;
         private final VmaReaders.Slot slot;
-        private LockIntent intent;
         private boolean released;
 
-        VmaLockAttempt(VmaLock lock, long page, VmaReaders.Slot slot) {
+        VmaLockAttempt(VmaLock lock, VmaReaders.Slot slot) {
             this.lock = lock;
-            this.page = page;
             this.slot = slot;
         }
 
-        @Override
-        public LockIntent intent() {
-            // Made on demand: the common fault never asks, and an intent costs an atomic increment.
-            if (intent == null) {
-                intent = LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
-            }
-            return intent;
-        }
-
+        /** A driver not declared safe for fine-grained faults gets a retry, then the mmap lock (vmf_can_call_fault). */
         @Override
         public boolean holds(LockNeed need) {
-            // A driver not declared safe for fine-grained faults gets RETRY, then the mmap lock (vmf_can_call_fault).
             return need == LockNeed.FINE;
         }
 
+        /** {@code vmf_anon_prepare}: anon_vma_prepare may need the mmap lock, so under a VMA lock it is a retry. */
         @Override
-        public boolean mayPrepareAnon() {
-            // vmf_anon_prepare: anon_vma_prepare may need the mmap lock, so under a VMA lock it is VM_FAULT_RETRY.
+        public boolean prepareAnon(Vma vma, Supplier<AnonIdentity> identity) {
             return false;
         }
 
+        /**
+         * Since 6.x a fault under a VMA lock drops it before waiting for I/O (VM_FAULT_RETRY), as the mmap lock
+         * path has done since 2010; the retry then finds the page cached.
+         */
         @Override
-        public boolean dropForIo() {
-            // Since 6.x a fault under a VMA lock drops it before waiting for I/O (VM_FAULT_RETRY), as the
-            // mmap lock path has done since 2010; the retry then finds the page cached.
+        public boolean releaseForIo() {
             release();
             return true;
         }

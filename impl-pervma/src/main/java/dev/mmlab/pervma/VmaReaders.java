@@ -30,6 +30,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class VmaReaders {
     /** What one thread holds. Written by its thread only. */
     static final class Slot {
+        /** The thread this slot belongs to (slots are made by their own thread). */
+        private final Thread owner = Thread.currentThread();
         private volatile Vma vma;
         private volatile OpKind op;
         private volatile long start;
@@ -94,7 +96,7 @@ final class VmaReaders {
                 long start = s.start;
                 long end = s.end;
                 if (op != null && start < end) {
-                    out.add(LockIntent.of(op, LockIntent.Mode.READ, start, end));
+                    out.add(LockIntent.of(op, LockIntent.Mode.READ, start, end).withTask(s.owner));
                 }
             }
         }

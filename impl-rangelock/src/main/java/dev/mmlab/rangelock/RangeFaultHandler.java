@@ -1,49 +1,53 @@
 package dev.mmlab.rangelock;
 
 import dev.mmlab.api.Access;
-import dev.mmlab.api.FaultAttempt;
+import dev.mmlab.api.AnonIdentity;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
+import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
-import dev.mmlab.api.Vma;
+import dev.mmlab.api.RetryReason;
 import dev.mmlab.api.VmOpsCallback;
-import dev.mmlab.api.mm.VmaMerge;
-import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.rangelock.lock.RangeLock.Handle;
 import dev.mmlab.rangelock.lock.RangeLock.Ticket;
+import java.util.function.Supplier;
 
 /**
  * The range-locked page fault (Lespinasse's design).
  *
- * <pre>
- * Design notes
- *
- * One attempt: under the VMA lock, find the VMA at the address and choose the range (private anonymous
- * memory: the anonFaultGranule-aligned block around the address, clipped to the VMA; file and driver
- * memory: the VMA), queue a read request for it, drop the VMA lock, wait. Under the range, find the VMA
- * again: the mapping of the page cannot change any more, but it may have changed while we waited. If its
- * flags, file, driver or pgoff at the page differ from what chose the range (or a file or driver VMA grew
- * beyond the range), release and start over; after MAX_CHANGED such tries, take the coarse read lock.
- * Then hand the current VMA object to the engine's fault core.
- *
- * What the attempt answers the core:
- *   - holds(FINE) always; holds(COARSE_*) only when the attempt took the full range in that mode. A
- *     driver whose fault needs the coarse lock gets it from the start (its declaration is read before
- *     queueing); a "no" anyway (the VMA changed to such a driver) retries coarse.
- *   - mayPrepareAnon: yes, after installing the identity itself under the VMA lock, provided the VMA is
- *     still in the tree (else RETRY: it was replaced by a writer elsewhere in it, look again). Together
- *     with RangeVmaTree's propagation this keeps the identity from being lost to a concurrent split.
- *   - dropForIo: yes, once per fault (Linux's VM_FAULT_RETRY then FAULT_FLAG_TRIED): the range is released
- *     while the page is read, so a writer on the file VMA does not wait for the disk; the retry finds the
- *     page cached. A second miss waits holding the range, so a fault always makes progress.
- *   - validate: always true; the read range keeps the mapping of the page stable.
- * </pre>
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>One attempt.</b> Under the VMA lock, find the VMA at the address and choose the range (private
+ *       anonymous memory: the anonFaultGranule-aligned block around the address, clipped to the VMA; file and
+ *       driver memory: the VMA), queue a read request for it, drop the VMA lock, wait. Under the range, find
+ *       the VMA again: the mapping of the page cannot change any more, but it may have changed while we
+ *       waited. If its flags, file, driver or pgoff at the page differ from what chose the range (or a file or
+ *       driver VMA grew beyond the range), release and start over; after {@link #MAX_CHANGED} such tries, take
+ *       the coarse read lock. Then hand the current VMA object to the engine's fault core.</li>
+ *   <li><b>What protects what.</b> The read range keeps the mapping of the page stable, so
+ *       {@code validate} is always true. The VMA object is not protected (a writer elsewhere in it may replace
+ *       it), so a first anon identity is installed under the VMA lock, and only on a VMA still in the tree
+ *       (else {@link RetryReason#NEEDS_ANON}: it was replaced, look again); together with
+ *       {@link RangeVmaTree}'s propagation this keeps the identity from being lost to a concurrent split.</li>
+ *   <li><b>Lock order.</b> range (granted) &rarr; VMA lock, as in {@link RangeLockInstance}; the VMA lock is
+ *       never held while waiting for a range.</li>
+ *   <li><b>What the attempt holds.</b> A fine range holds {@link CoarseHold#NONE}; a driver whose fault needs
+ *       the coarse lock gets the full range in that mode from the start (its declaration is read before
+ *       queueing), and a {@link RetryReason#NEEDS_LOCK} anyway (the VMA changed to such a driver) retries
+ *       coarse.</li>
+ *   <li><b>I/O.</b> Once per fault (Linux's VM_FAULT_RETRY then FAULT_FLAG_TRIED) the range is released while
+ *       the page is read, so a writer on the file VMA does not wait for the disk; the retry finds the page
+ *       cached. A second miss waits holding the range, so a fault always makes progress.</li>
+ * </ul>
  */
 final class RangeFaultHandler implements FaultHandler {
     /** Tries whose VMA changed under the wait before the fault takes the coarse lock. */
@@ -64,9 +68,9 @@ final class RangeFaultHandler implements FaultHandler {
     public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;
         LockIntent base = LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
-        LockNeed level = LockNeed.FINE;
+        CoarseHold level = CoarseHold.NONE;
         String coarseReason = null;
-        boolean mayDropForIo = true;
+        boolean mayReleaseForIo = true;
         int changed = 0;
         while (true) {
             Vma found;
@@ -75,72 +79,76 @@ final class RangeFaultHandler implements FaultHandler {
             space.vmaLock();
             try {
                 found = tree.find(page);
-                if (found == null && level == LockNeed.FINE) {
+                if (found == null && level == CoarseHold.NONE) {
                     // The lookup under the VMA lock is the answer: nothing maps the page (the engine may
                     // then expand a stack under a write range of its own).
                     return FaultOutcome.SEGV;
                 }
-                if (level == LockNeed.FINE) {
-                    LockNeed need = found.lockNeed(VmOpsCallback.FAULT);
-                    if (need != LockNeed.FINE) {
-                        level = need;
-                        coarseReason = "fault_driver";
-                    }
+                if (level == CoarseHold.NONE && found.lockNeed(VmOpsCallback.FAULT) != LockNeed.FINE) {
+                    level = holdFor(found.lockNeed(VmOpsCallback.FAULT));
+                    coarseReason = "fault_driver";
                 }
                 intent = intentFor(base, found, page, level);
                 ticket = space.enqueue(intent);
             } finally {
                 space.vmaUnlock();
             }
-            Handle handle = awaitUninterruptibly(ticket, intent);
-            Attempt attempt = new Attempt(intent, handle, level, mayDropForIo);
-            FaultOutcome outcome = null;
+            Attempt attempt = new Attempt(awaitUninterruptibly(ticket, intent), level, mayReleaseForIo);
+            Vma current = null;
+            FaultResult result = null;
             try {
-                Vma current = tree.find(page);
-                if (level != LockNeed.FINE || stillValid(found, current, intent, page)) {
-                    counters.increment(level == LockNeed.FINE ? "rangelock.fine" : "rangelock.coarse." + coarseReason);
-                    attempt.vma = current;
-                    outcome = core.fault(attempt, current, page, access);
+                current = tree.find(page);
+                if (level != CoarseHold.NONE || stillValid(found, current, intent, page)) {
+                    counters.increment(level == CoarseHold.NONE ? "rangelock.fine" : "rangelock.coarse." + coarseReason);
+                    result = core.fault(attempt, current, page, access);
                 }
             } finally {
                 attempt.release();
             }
-            if (outcome != null && outcome != FaultOutcome.RETRY) {
-                return outcome;
+            if (result != null && !result.isRetry()) {
+                return result.outcome();
             }
             counters.increment("rangelock.retry");
-            if (outcome == null) {
+            RetryReason reason = result == null ? null : result.retryReason();
+            CoarseHold needed = reason == RetryReason.NEEDS_LOCK ? holdFor(current.lockNeed(VmOpsCallback.FAULT)) : null;
+            if (result == null) {
                 counters.increment("rangelock.retry.vma_changed");
                 if (++changed >= MAX_CHANGED) {
-                    level = LockNeed.COARSE_READ;
+                    level = CoarseHold.READ;
                     coarseReason = "fault_vma_changed";
                 }
-            } else if (attempt.droppedForIo) {
+            } else if (reason == RetryReason.RELEASED_FOR_IO) {
                 counters.increment("rangelock.retry.io");
-                mayDropForIo = false;
-            } else if (attempt.anonDenied) {
+                mayReleaseForIo = false;
+            } else if (reason == RetryReason.NEEDS_ANON) {
                 counters.increment("rangelock.retry.anon");
-            } else if (attempt.denied != null && !level.atLeast(attempt.denied)) {
+            } else if (needed != null && needed.compareTo(level) > 0) {
                 counters.increment("rangelock.retry.driver");
-                level = attempt.denied;
+                level = needed;
                 coarseReason = "fault_driver";
-            } else if (level != LockNeed.COARSE_WRITE) {
-                // The core declined a step for a reason we did not see: be safe, as the mmap write lock.
+            } else if (level != CoarseHold.WRITE) {
+                // The core declined a step for a reason we did not expect: be safe, as the mmap write lock.
                 counters.increment("rangelock.retry.unknown");
-                level = LockNeed.COARSE_WRITE;
+                level = CoarseHold.WRITE;
                 coarseReason = "fault_retry";
             } else {
                 throw new IllegalStateException(RangeLockStrategy.NAME + ": fault retried under the full write range at "
-                        + Linux.hex(page));
+                        + Linux.hex(page) + ": " + result);
             }
         }
     }
 
-    /** The range for one attempt: coarse at {@code level} above FINE, else the granule or the VMA. */
-    private LockIntent intentFor(LockIntent base, Vma vma, long page, LockNeed level) {
-        if (level != LockNeed.FINE) {
+    /** The weakest hold that satisfies {@code need}. */
+    private static CoarseHold holdFor(LockNeed need) {
+        return need == LockNeed.COARSE_WRITE ? CoarseHold.WRITE : need == LockNeed.COARSE_READ ? CoarseHold.READ
+                : CoarseHold.NONE;
+    }
+
+    /** The range for one attempt: the full range at {@code level} above NONE, else the granule or the VMA. */
+    private LockIntent intentFor(LockIntent base, Vma vma, long page, CoarseHold level) {
+        if (level != CoarseHold.NONE) {
             LockIntent coarse = base.asCoarse();
-            return level == LockNeed.COARSE_WRITE ? coarse.withMode(LockIntent.Mode.WRITE) : coarse;
+            return level == CoarseHold.WRITE ? coarse.withMode(LockIntent.Mode.WRITE) : coarse;
         }
         if (vma.isAnonymous()) {
             long g = space.granule();
@@ -179,15 +187,13 @@ final class RangeFaultHandler implements FaultHandler {
     public FaultOutcome handleFaultHolding(FaultCore core, MmLockGuard guard, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;
         for (int tries = 0;; tries++) {
-            Vma vma = tree.find(page);
-            HoldingAttempt attempt = new HoldingAttempt(guard, vma);
-            FaultOutcome outcome = core.fault(attempt, vma, page, access);
-            if (outcome != FaultOutcome.RETRY) {
-                return outcome;
+            FaultResult result = core.fault(new RangeAttempt(guard.coarseHold()), tree.find(page), page, access);
+            if (!result.isRetry()) {
+                return result.outcome();
             }
-            if (!attempt.anonDenied || tries > 1000) {
+            if (result.retryReason() != RetryReason.NEEDS_ANON || tries > 1000) {
                 throw new IllegalStateException("a fault under " + guard.intent() + " needs more than the caller holds at "
-                        + Linux.hex(page) + "; the caller must check driver lock needs first");
+                        + Linux.hex(page) + " (" + result + "); the caller must check driver lock needs first");
             }
             counters.increment("rangelock.retry");
             counters.increment("rangelock.retry.anon");
@@ -195,80 +201,51 @@ final class RangeFaultHandler implements FaultHandler {
     }
 
     /**
-     * {@code anon_vma_prepare} under the VMA lock: install a first identity on {@code vma} if it is still in
-     * the tree. Returns false when a writer replaced it (the caller looks again). Caller holds a range
-     * covering a page of {@code vma}, not the VMA lock.
+     * An attempt under a range: holds what its range holds mm-wide; under a fine range installs a first anon
+     * identity itself, under the VMA lock, if the VMA is still in the tree.
      */
-    private boolean prepareAnon(Vma vma) {
-        if (vma.anon() != null) {
-            return true;
+    private class RangeAttempt extends HoldingFaultAttempt {
+        RangeAttempt(CoarseHold held) {
+            super(held);
         }
-        space.vmaLock();
-        try {
-            if (tree.find(vma.start()) != vma) {
-                return false;
+
+        /** Caller holds a range covering a page of {@code vma}, not the VMA lock. */
+        @Override
+        public boolean prepareAnon(Vma vma, Supplier<AnonIdentity> identity) {
+            if (held() != CoarseHold.NONE) {
+                return super.prepareAnon(vma, identity);
             }
-            vma.prepareAnon(VmaMerge.mergeableAnon(tree, vma));
-            return true;
-        } finally {
-            space.vmaUnlock();
+            space.vmaLock();
+            try {
+                if (tree.find(vma.start()) != vma) {
+                    return false;
+                }
+                vma.prepareAnon(identity.get());
+                return true;
+            } finally {
+                space.vmaUnlock();
+            }
         }
     }
 
-    /** One try of the fault under a range this handler took. */
-    private final class Attempt implements FaultAttempt {
-        private final LockIntent intent;
+    /** One try of the fault under a range this handler took, which it may release once to wait for I/O. */
+    private final class Attempt extends RangeAttempt {
         private final Handle handle;
-        private final LockNeed level;
-        private final boolean mayDropForIo;
-        Vma vma;
-        boolean released;
-        boolean droppedForIo;
-        boolean anonDenied;
-        LockNeed denied;
+        private final boolean mayReleaseForIo;
+        private boolean released;
 
-        Attempt(LockIntent intent, Handle handle, LockNeed level, boolean mayDropForIo) {
-            this.intent = intent;
+        Attempt(Handle handle, CoarseHold level, boolean mayReleaseForIo) {
+            super(level);
             this.handle = handle;
-            this.level = level;
-            this.mayDropForIo = mayDropForIo;
+            this.mayReleaseForIo = mayReleaseForIo;
         }
 
         @Override
-        public LockIntent intent() {
-            return intent;
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            if (level.atLeast(need)) {
-                return true;
-            }
-            denied = need;
-            return false;
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            if (level != LockNeed.FINE || prepareAnon(vma)) {
-                return true;
-            }
-            anonDenied = true;
-            return false;
-        }
-
-        @Override
-        public boolean dropForIo() {
-            if (!mayDropForIo) {
+        public boolean releaseForIo() {
+            if (!mayReleaseForIo) {
                 return false;
             }
             release();
-            droppedForIo = true;
-            return true;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
             return true;
         }
 
@@ -277,47 +254,6 @@ final class RangeFaultHandler implements FaultHandler {
                 released = true;
                 handle.unlock();
             }
-        }
-    }
-
-    /** The attempt of a fault under the caller's guard: holds what the guard holds, never drops it. */
-    private final class HoldingAttempt implements FaultAttempt {
-        private final MmLockGuard guard;
-        private final Vma vma;
-        boolean anonDenied;
-
-        HoldingAttempt(MmLockGuard guard, Vma vma) {
-            this.guard = guard;
-            this.vma = vma;
-        }
-
-        @Override
-        public LockIntent intent() {
-            return guard.intent();
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            return need == LockNeed.FINE || guard.coarseLevel().atLeast(need);
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            if (guard.coarseLevel() != LockNeed.FINE || prepareAnon(vma)) {
-                return true;
-            }
-            anonDenied = true;
-            return false;
-        }
-
-        @Override
-        public boolean dropForIo() {
-            return false;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
-            return true;
         }
     }
 }

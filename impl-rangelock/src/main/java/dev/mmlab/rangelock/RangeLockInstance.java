@@ -65,8 +65,6 @@ final class RangeLockInstance implements StrategyInstance {
     private final RangeVmaTree tree;
     private final RangeMmLock mmLock;
     private final RangeFaultHandler faultHandler;
-    /** The range guard the current thread holds, for the replace it publishes (innermost first). */
-    private final ThreadLocal<RangeMmLock.Guard> currentGuard = new ThreadLocal<>();
 
     RangeLockInstance(RangeLock rangeLock, long granule, MmContext context) {
         this.rangeLock = rangeLock;
@@ -112,10 +110,6 @@ final class RangeLockInstance implements StrategyInstance {
 
     RangeVmaTree tree() {
         return tree;
-    }
-
-    ThreadLocal<RangeMmLock.Guard> currentGuard() {
-        return currentGuard;
     }
 
     /** Take the VMA lock. Caller holds it for a bounded, short step and never waits for a range under it. */

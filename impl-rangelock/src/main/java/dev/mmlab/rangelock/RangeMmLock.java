@@ -1,10 +1,10 @@
 package dev.mmlab.rangelock;
 
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.Vma;
@@ -54,32 +54,16 @@ final class RangeMmLock implements MmLock {
     final class Guard implements MmLockGuard {
         private final LockIntent intent;
         private final Handle handle;
-        private final Guard outer;
         private boolean held = true;
 
         Guard(LockIntent intent, Handle handle) {
             this.intent = intent;
             this.handle = handle;
-            this.outer = space.currentGuard().get();
-            space.currentGuard().set(this);
         }
 
         @Override
         public LockIntent intent() {
             return intent;
-        }
-
-        /** The locked range, while held. */
-        long start() {
-            return intent.start();
-        }
-
-        long end() {
-            return intent.end();
-        }
-
-        boolean isHeld() {
-            return held;
         }
 
         /** {@inheritDoc} True iff held, inside the locked range, and in write mode when asked for a write. */
@@ -92,11 +76,11 @@ final class RangeMmLock implements MmLock {
         }
 
         @Override
-        public LockNeed coarseLevel() {
+        public CoarseHold coarseHold() {
             if (!held || !intent.isCoarse()) {
-                return LockNeed.FINE;
+                return CoarseHold.NONE;
             }
-            return intent.isWrite() ? LockNeed.COARSE_WRITE : LockNeed.COARSE_READ;
+            return intent.isWrite() ? CoarseHold.WRITE : CoarseHold.READ;
         }
 
         /**
@@ -166,13 +150,6 @@ final class RangeMmLock implements MmLock {
                 return;
             }
             held = false;
-            if (space.currentGuard().get() == this) {
-                if (outer == null) {
-                    space.currentGuard().remove();
-                } else {
-                    space.currentGuard().set(outer);
-                }
-            }
             handle.unlock();
         }
 

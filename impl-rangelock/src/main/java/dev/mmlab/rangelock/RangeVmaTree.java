@@ -1,6 +1,7 @@
 package dev.mmlab.rangelock;
 
 import dev.mmlab.api.AnonIdentity;
+import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import java.util.List;
@@ -50,20 +51,19 @@ final class RangeVmaTree implements VmaTree {
     }
 
     /**
-     * {@inheritDoc} Caller holds a write range guard covering the change. Takes the VMA lock (briefly, O(n)
-     * for the snapshot copy). Before publishing, gives each new VMA that continues a removed VMA's mapping
+     * {@inheritDoc} Caller holds {@code guard}, a write range covering the change. Takes the VMA lock (briefly,
+     * for the snapshot update). Before publishing, gives each new VMA that continues a removed VMA's mapping
      * outside the caller's range the removed VMA's anon identity, if a fault installed one after the caller
      * planned (see {@link RangeLockInstance}).
      */
     @Override
-    public void replace(List<Vma> removed, List<Vma> added) {
+    public void replace(MmLockGuard guard, List<Vma> removed, List<Vma> added) {
         space.vmaLock();
         try {
-            RangeMmLock.Guard guard = space.currentGuard().get();
-            if (guard != null && guard.isHeld() && !guard.intent().isCoarse()) {
-                propagateAnon(removed, added, guard.start(), guard.end());
+            if (!guard.intent().isCoarse()) {
+                propagateAnon(removed, added, guard.intent().start(), guard.intent().end());
             }
-            delegate.replace(removed, added);
+            delegate.replace(guard, removed, added);
         } finally {
             space.vmaUnlock();
         }

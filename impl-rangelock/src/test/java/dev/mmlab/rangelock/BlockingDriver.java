@@ -1,12 +1,13 @@
 package dev.mmlab.rangelock;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmFault;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.Vma;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -20,7 +21,7 @@ final class BlockingDriver implements VmOps {
     private final Map<VmOpsCallback, LockNeed> needs = new EnumMap<>(VmOpsCallback.class);
     private final Map<VmOpsCallback, CountDownLatch> entered = new EnumMap<>(VmOpsCallback.class);
     private final Map<VmOpsCallback, CountDownLatch> release = new EnumMap<>(VmOpsCallback.class);
-    private volatile LockNeed lastFaultHeld;
+    private volatile CoarseHold lastFaultHeld;
 
     BlockingDriver() {
         for (VmOpsCallback c : VmOpsCallback.values()) {
@@ -50,7 +51,7 @@ final class BlockingDriver implements VmOps {
         release.get(callback).countDown();
     }
 
-    LockNeed lastFaultHeld() {
+    CoarseHold lastFaultHeld() {
         return lastFaultHeld;
     }
 

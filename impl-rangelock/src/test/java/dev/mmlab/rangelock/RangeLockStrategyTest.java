@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.mmlab.api.AnonIdentity;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.LockIntent;
@@ -15,7 +15,6 @@ import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Strategies;
 import dev.mmlab.api.StrategyConfig;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
@@ -99,14 +98,14 @@ class RangeLockStrategyTest {
             assertThat(g.covers(0x10000, 0x20000, true)).as("read guard, write asked").isFalse();
             assertThat(g.covers(0xf000, 0x11000, false)).isFalse();
             assertThat(g.covers(0x1f000, 0x21000, false)).isFalse();
-            assertThat(g.coarseLevel()).isEqualTo(LockNeed.FINE);
+            assertThat(g.coarseHold()).isEqualTo(CoarseHold.NONE);
         }
         try (MmLockGuard g = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0x10000, 0x20000))) {
             assertThat(g.covers(0, TASK_SIZE, true)).isTrue();
-            assertThat(g.coarseLevel()).isEqualTo(LockNeed.COARSE_WRITE);
+            assertThat(g.coarseHold()).isEqualTo(CoarseHold.WRITE);
         }
         MmLockGuard g = mm.mmLock().lock(LockIntent.coarse(OpKind.PROC_MAPS, LockIntent.Mode.READ, 0, PAGE_SIZE));
-        assertThat(g.coarseLevel()).isEqualTo(LockNeed.COARSE_READ);
+        assertThat(g.coarseHold()).isEqualTo(CoarseHold.READ);
         g.close();
         g.close();
         assertThat(g.covers(0, PAGE_SIZE, false)).as("released").isFalse();
@@ -122,10 +121,10 @@ class RangeLockStrategyTest {
         long c = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, coarse, 0);
         long f = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fine, 0);
         mm.read(c);
-        assertThat(coarse.lastFaultHeld()).isEqualTo(LockNeed.COARSE_READ);
+        assertThat(coarse.lastFaultHeld()).isEqualTo(CoarseHold.READ);
         assertThat(mm.counters().get("rangelock.coarse.fault_driver")).isEqualTo(1);
         mm.read(f);
-        assertThat(fine.lastFaultHeld()).isEqualTo(LockNeed.FINE);
+        assertThat(fine.lastFaultHeld()).isEqualTo(CoarseHold.NONE);
         mm.munmap(c, 4 * PAGE_SIZE);
         mm.munmap(f, 4 * PAGE_SIZE);
         assertThat(InvariantChecker.check(mm)).isEmpty();

@@ -1,17 +1,12 @@
 package dev.mmlab.rwsem;
 
-import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
-import dev.mmlab.api.MmLock;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.StrategyOption;
-import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.sync.MmapLockFaultPath;
-import dev.mmlab.api.sync.RwSemaphore;
-import dev.mmlab.api.sync.RwsemMmLock;
+import dev.mmlab.api.sync.CoarseMmapLock;
 import java.util.List;
 
 /**
@@ -37,33 +32,11 @@ public final class RwsemStrategy implements LockingStrategy {
 
     @Override
     public List<StrategyOption> options() {
-        return List.of(
-                StrategyOption.bool("faultRetry", true, "a fault that waits for I/O drops the lock and retries (VM_FAULT_RETRY)"),
-                StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
-                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades to the read lock while zapping (Linux 4.20)"));
+        return CoarseMmapLock.options();
     }
 
     @Override
     public StrategyInstance create(StrategyConfig config, MmContext context) {
-        RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()),
-                config.bool("munmapDowngrade"), config.bool("populateDropsLock"), null);
-        VmaTree tree = new SnapshotVmaTree();
-        FaultHandler faults = new MmapLockFaultPath(lock, tree, context.counters(), NAME, config.bool("faultRetry"));
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return CoarseMmapLock.create(NAME, config, context, new SnapshotVmaTree(), null).instance();
     }
 }

@@ -1,5 +1,6 @@
 package dev.mmlab.speculative;
 
+import dev.mmlab.api.VmaLockState;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -28,7 +29,7 @@ import java.lang.invoke.VarHandle;
  *       count.</li>
  * </ul>
  */
-final class SeqCount {
+final class SeqCount implements VmaLockState {
     private static final VarHandle SEQ;
 
     static {

@@ -1,19 +1,21 @@
 package dev.mmlab.speculative;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.Linux;
-import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.OpKind;
+import dev.mmlab.api.RetryReason;
+import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
-import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
+import java.util.function.Supplier;
 
 /**
  * Speculative page faults: find the VMA and do the fault's work with no mm lock, commit under the PTL only if
@@ -90,7 +92,7 @@ final class SpeculativeFaultHandler implements FaultHandler {
     public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;
         for (int tries = 1;; tries++) {
-            Attempt attempt = new Attempt(page);
+            Attempt attempt = new Attempt();
             FaultOutcome outcome = speculate(core, attempt, page, access);
             if (outcome != null) {
                 counters.increment(SUCCESS);
@@ -150,39 +152,35 @@ final class SpeculativeFaultHandler implements FaultHandler {
         }
         attempt.arm(vma, seq, start, mmSeq == null);
         probe.afterLookup(vma, page);
-        FaultOutcome outcome = core.fault(attempt, vma, page, access);
-        switch (outcome) {
+        FaultResult result = core.fault(attempt, vma, page, access);
+        if (result.isRetry()) {
+            // After RELEASED_FOR_IO waitedForIo is set; after INVALIDATED validate() recorded why.
+            if (result.retryReason() == RetryReason.NEEDS_LOCK) {
+                return attempt.abort(AbortReason.VMA_NOTSUP);
+            }
+            return result.retryReason() == RetryReason.NEEDS_ANON ? attempt.abort(AbortReason.VMA_NOANON) : null;
+        }
+        switch (result.outcome()) {
             case MAPPED:
-                return outcome;
-            case RETRY:
-                if (attempt.abort == null && !attempt.waitedForIo) {
-                    attempt.abort = AbortReason.VMA_CHANGED;
-                }
-                return null;
+                return FaultOutcome.MAPPED;
             case SEGV:
             case ACCESS:
                 // Checked above from the same immutable VMA; the locked path gives the authoritative answer.
                 return attempt.abort(AbortReason.VMA_CHANGED);
             default:
                 // BUS or OOM computed from the snapshot: final only if the VMA did not change meanwhile.
-                return attempt.stillValid() ? outcome : attempt.abort(AbortReason.VMA_CHANGED);
+                return attempt.stillValid() ? result.outcome() : attempt.abort(AbortReason.VMA_CHANGED);
         }
     }
 
     /** A speculative attempt: holds no lock, so it validates instead. Used by one thread. */
     private static final class Attempt implements FaultAttempt {
-        private final long page;
-        private LockIntent intent;
         private Vma vma;
         private SeqCount seq;
         private long start;
         private boolean perVma;
         AbortReason abort;
         boolean waitedForIo;
-
-        Attempt(long page) {
-            this.page = page;
-        }
 
         FaultOutcome abort(AbortReason reason) {
             abort = reason;
@@ -200,38 +198,26 @@ final class SpeculativeFaultHandler implements FaultHandler {
             return seq.validate(start) && !(perVma && vma.isDetached());
         }
 
-        /** Created on demand: the core does not need it, and each intent takes a global id. */
-        @Override
-        public LockIntent intent() {
-            if (intent == null) {
-                intent = LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
-            }
-            return intent;
-        }
-
+        /** Only what a fine-grained lock allows: drivers not declared FINE for FAULT never run here. */
         @Override
         public boolean holds(LockNeed need) {
-            if (need == LockNeed.FINE) {
-                return true;
-            }
-            abort = AbortReason.VMA_NOTSUP;
+            return need == LockNeed.FINE;
+        }
+
+        /** {@code anon_vma_prepare} needs the mmap lock ({@code vma_noanon}). */
+        @Override
+        public boolean prepareAnon(Vma target, Supplier<AnonIdentity> identity) {
             return false;
         }
 
+        /** Nothing to release: the core waits for the read with no lock held, then the fault speculates again. */
         @Override
-        public boolean mayPrepareAnon() {
-            abort = AbortReason.VMA_NOANON;
-            return false;
-        }
-
-        /** Nothing to drop: the core waits for the read with no lock held and returns RETRY. */
-        @Override
-        public boolean dropForIo() {
+        public boolean releaseForIo() {
             waitedForIo = true;
             return true;
         }
 
-        /** Caller holds {@code table}'s PTL. Never blocks. */
+        /** Caller holds {@code table}'s PTL. Never blocks. Records why it failed. */
         @Override
         public boolean validate(PteTable table) {
             if (table.isDetached()) {

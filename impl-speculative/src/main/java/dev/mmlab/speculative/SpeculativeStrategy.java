@@ -8,11 +8,12 @@ import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.StrategyOption;
 import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaLockState;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.sync.MmapLockFaultPath;
-import dev.mmlab.api.sync.RwSemaphore;
+import dev.mmlab.api.sync.CoarseMmapLock;
 import dev.mmlab.api.sync.RwsemMmLock;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -38,13 +39,11 @@ public final class SpeculativeStrategy implements LockingStrategy {
 
     @Override
     public List<StrategyOption> options() {
-        return List.of(
-                StrategyOption.choice("validation", "vma", "what a fault validates at commit: the VMA's sequence count"
-                        + " (Dufour) or one per-mm sequence odd while a writer holds the lock (Lespinasse)", "vma", "mm"),
-                StrategyOption.bool("faultRetry", true, "a fault on the locked path that waits for I/O drops the lock"
-                        + " and retries (VM_FAULT_RETRY)"),
-                StrategyOption.bool("populateDropsLock", true, "MAP_POPULATE and mlock populate after dropping the write lock"),
-                StrategyOption.bool("munmapDowngrade", true, "munmap downgrades to the read lock while zapping (Linux 4.20)"));
+        List<StrategyOption> options = new ArrayList<>();
+        options.add(StrategyOption.choice("validation", "vma", "what a fault validates at commit: the VMA's sequence "
+                + "count (Dufour) or one per-mm sequence odd while a writer holds the lock (Lespinasse)", "vma", "mm"));
+        options.addAll(CoarseMmapLock.options());
+        return options;
     }
 
     /** Thread-safe; does not block. */
@@ -54,13 +53,11 @@ public final class SpeculativeStrategy implements LockingStrategy {
         boolean perMm = config.get("validation").equals("mm");
         MmSequence mmSequence = perMm ? new MmSequence() : null;
         VmaSequences vmaSequences = perMm ? null : new VmaSequences(tree);
-        RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()),
-                config.bool("munmapDowngrade"), config.bool("populateDropsLock"), perMm ? mmSequence : vmaSequences);
-        FaultHandler classic = new MmapLockFaultPath(lock, tree, context.counters(), SpeculativeFaultHandler.PREFIX,
-                config.bool("faultRetry"));
-        SpeculativeFaultHandler faults = new SpeculativeFaultHandler(tree, perMm ? mmSequence.seq() : null, classic,
-                context.counters());
-        return new Instance(lock, tree, faults, mmSequence, vmaSequences);
+        CoarseMmapLock mmapLock = CoarseMmapLock.create(SpeculativeFaultHandler.PREFIX, config, context, tree,
+                perMm ? mmSequence : vmaSequences);
+        SpeculativeFaultHandler faults = new SpeculativeFaultHandler(tree, perMm ? mmSequence.seq() : null,
+                mmapLock.faults(), context.counters());
+        return new Instance(mmapLock.lock(), tree, faults, mmSequence, vmaSequences);
     }
 
     /** The parts for one address space; package-private so tests can reach the probe. */
@@ -97,7 +94,7 @@ public final class SpeculativeStrategy implements LockingStrategy {
 
         /** Per-VMA mode: a fresh, even sequence count; per-mm mode: nothing per VMA. */
         @Override
-        public Object newVmaState() {
+        public VmaLockState newVmaState() {
             return vmaSequences != null ? new SeqCount() : null;
         }
 

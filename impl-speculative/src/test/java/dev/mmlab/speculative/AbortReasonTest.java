@@ -10,15 +10,17 @@ import dev.mmlab.api.Access;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
+import dev.mmlab.api.RetryReason;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.BlockDevice;
@@ -248,16 +250,12 @@ class AbortReasonTest {
             }
 
             @Override
-            public FaultOutcome fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
+            public FaultResult fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
                 if (calls.incrementAndGet() > 1) {
-                    return FaultOutcome.MAPPED; // the locked path
+                    return FaultResult.of(FaultOutcome.MAPPED); // the locked path
                 }
-                stale.ptl().lock();
-                try {
-                    return attempt.validate(stale) ? FaultOutcome.MAPPED : FaultOutcome.RETRY;
-                } finally {
-                    stale.ptl().unlock();
-                }
+                return stale.withPtl(t -> attempt.validate(t) ? FaultResult.of(FaultOutcome.MAPPED)
+                        : FaultResult.retry(RetryReason.INVALIDATED));
             }
         };
         assertThat(mm.parts().faultHandler().handleFault(core, a, Access.READ)).isEqualTo(FaultOutcome.MAPPED);

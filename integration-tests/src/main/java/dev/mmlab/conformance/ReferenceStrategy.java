@@ -1,16 +1,12 @@
 package dev.mmlab.conformance;
 
-import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
-import dev.mmlab.api.MmLock;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
-import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.sync.MmapLockFaultPath;
-import dev.mmlab.api.sync.RwSemaphore;
-import dev.mmlab.api.sync.RwsemMmLock;
+import dev.mmlab.api.sync.CoarseMmapLock;
+import java.util.Map;
 
 /**
  * The semantic reference when {@code rwsem} is not on the class path (a third party running the kit alone):
@@ -30,24 +26,8 @@ public final class ReferenceStrategy implements LockingStrategy {
 
     @Override
     public StrategyInstance create(StrategyConfig config, MmContext context) {
-        RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()), false, false, null);
-        VmaTree tree = new SnapshotVmaTree();
-        FaultHandler faults = new MmapLockFaultPath(lock, tree, context.counters(), name(), false);
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        StrategyConfig noMitigations = StrategyConfig.of(name(), CoarseMmapLock.options(),
+                Map.of("faultRetry", "false", "populateDropsLock", "false", "munmapDowngrade", "false"));
+        return CoarseMmapLock.create(name(), noMitigations, context, new SnapshotVmaTree(), null).instance();
     }
 }

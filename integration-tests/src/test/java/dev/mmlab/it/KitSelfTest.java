@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
@@ -89,7 +89,7 @@ class KitSelfTest {
                     .isInstanceOf(AssertionError.class)
                     .hasMessageContaining("made no progress")
                     .hasMessageContaining("mm lock holders")
-                    .hasMessageContaining("exit#");
+                    .hasMessageContaining("exit WRITE");
         } finally {
             held.close();
         }
@@ -138,8 +138,8 @@ class KitSelfTest {
                         }
 
                         @Override
-                        public LockNeed coarseLevel() {
-                            return LockNeed.COARSE_WRITE;
+                        public CoarseHold coarseHold() {
+                            return CoarseHold.WRITE;
                         }
 
                         @Override
@@ -164,25 +164,10 @@ class KitSelfTest {
                 @Override
                 public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
                     MmLockGuard g = lock.lock(LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE));
-                    return core.fault(new HoldingFaultAttempt(g), core.tree().find(addr), addr, access);
+                    return core.fault(new HoldingFaultAttempt(g), core.tree().find(addr), addr, access).outcome();
                 }
             };
-            return new StrategyInstance() {
-                @Override
-                public MmLock mmLock() {
-                    return lock;
-                }
-
-                @Override
-                public FaultHandler faultHandler() {
-                    return faults;
-                }
-
-                @Override
-                public VmaTree vmaTree() {
-                    return tree;
-                }
-            };
+            return StrategyInstance.of(lock, faults, tree);
         }
     }
 }

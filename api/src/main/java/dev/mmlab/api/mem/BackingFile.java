@@ -86,11 +86,6 @@ public final class BackingFile {
         }
     }
 
-    /** VMAs mapping this file, in all address spaces. */
-    public int vmaCount() {
-        return mappings.get();
-    }
-
     /** What page {@code index} holds on disk before anyone wrote it: distinct per file and page. */
     long initialContent(long index) {
         return isShmem() ? 0 : (inode << 32) ^ (index + 1);

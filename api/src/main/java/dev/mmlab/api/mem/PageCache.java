@@ -19,7 +19,6 @@ public final class PageCache {
     private final PageAllocator allocator;
     private final ConcurrentHashMap<Long, Object> entries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Long> disk = new ConcurrentHashMap<>();
-    private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
 
     PageCache(BackingFile file, PageAllocator allocator) {
@@ -36,9 +35,6 @@ public final class PageCache {
             }
             return v;
         });
-        if (found[0] != null) {
-            hits.incrementAndGet();
-        }
         return found[0];
     }
 
@@ -154,10 +150,6 @@ public final class PageCache {
 
     public BackingFile file() {
         return file;
-    }
-
-    public long hitCount() {
-        return hits.get();
     }
 
     public long missCount() {

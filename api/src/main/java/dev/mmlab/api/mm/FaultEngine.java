@@ -1,18 +1,18 @@
 package dev.mmlab.api.mm;
 
 import dev.mmlab.api.Access;
-import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.Vma;
+import dev.mmlab.api.RetryReason;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.VmFlags;
-import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mem.PageAllocator;
@@ -30,11 +30,21 @@ import org.slf4j.LoggerFactory;
  * <p>Order of work: access check; an existing PTE (spurious fault, protection upgrade, write-protect fault
  * with reuse or COW copy); otherwise get a page (zero page, new anonymous page, page-cache page, COW copy of
  * a file page, driver page), then lock the PTE table, ask the attempt to validate, and install. Every step
- * that needs a lock the attempt may lack asks first and returns RETRY with no side effect; a prepared page
- * that cannot be committed is released, so nothing leaks.
+ * that needs a lock the attempt may lack asks first and returns a retry, with its {@link RetryReason} and no
+ * side effect; a prepared page that cannot be committed is released, so nothing leaks.
  */
 final class FaultEngine implements FaultCore {
     private static final Logger LOG = LoggerFactory.getLogger(FaultEngine.class);
+
+    private static final FaultResult MAPPED = FaultResult.of(FaultOutcome.MAPPED);
+    private static final FaultResult SEGV = FaultResult.of(FaultOutcome.SEGV);
+    private static final FaultResult ACCESS = FaultResult.of(FaultOutcome.ACCESS);
+    private static final FaultResult BUS = FaultResult.of(FaultOutcome.BUS);
+    private static final FaultResult OOM = FaultResult.of(FaultOutcome.OOM);
+    private static final FaultResult NEEDS_LOCK = FaultResult.retry(RetryReason.NEEDS_LOCK);
+    private static final FaultResult NEEDS_ANON = FaultResult.retry(RetryReason.NEEDS_ANON);
+    private static final FaultResult RELEASED_FOR_IO = FaultResult.retry(RetryReason.RELEASED_FOR_IO);
+    private static final FaultResult INVALIDATED = FaultResult.retry(RetryReason.INVALIDATED);
 
     private final MmStruct mm;
     private final VmaTree tree;
@@ -57,13 +67,13 @@ final class FaultEngine implements FaultCore {
     }
 
     @Override
-    public FaultOutcome fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
+    public FaultResult fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;
         if (vma == null || !vma.contains(page)) {
-            return FaultOutcome.SEGV;
+            return SEGV;
         }
         if (!vma.allows(access)) {
-            return FaultOutcome.ACCESS;
+            return ACCESS;
         }
         while (true) {
             // Under the PTL, a present PTE is a spurious fault, a protection upgrade or a reusable page (done
@@ -73,17 +83,17 @@ final class FaultEngine implements FaultCore {
                 if (existing == null) {
                     return null;
                 }
-                FaultOutcome done = upgradeInPlace(attempt, vma, table, page, existing, table.bits(page), access);
+                FaultResult done = upgradeInPlace(attempt, vma, table, page, existing, table.bits(page), access);
                 return done != null ? done : existing;
             });
-            if (present instanceof FaultOutcome) {
-                return (FaultOutcome) present;
+            if (present instanceof FaultResult) {
+                return (FaultResult) present;
             }
-            FaultOutcome outcome = present == null
+            FaultResult result = present == null
                     ? faultMissing(attempt, vma, page, access)
                     : copyOnWrite(attempt, vma, page, (Page) present);
-            if (outcome != null) {
-                return outcome;
+            if (result != null) {
+                return result;
             }
             // Lost a race for the PTE: look again.
         }
@@ -93,12 +103,12 @@ final class FaultEngine implements FaultCore {
      * A PTE is present: a spurious fault, a protection upgrade, or a write-protect fault that can reuse the
      * page. Returns null when a COW copy is needed. Caller holds the PTL.
      */
-    private FaultOutcome upgradeInPlace(FaultAttempt attempt, Vma vma, PteTable table, long page, Page existing,
+    private FaultResult upgradeInPlace(FaultAttempt attempt, Vma vma, PteTable table, long page, Page existing,
             int bits, Access access) {
         boolean write = access == Access.WRITE;
         if (!write && (bits & PteTable.READ) != 0 || write && (bits & PteTable.WRITE) != 0) {
             counters.increment("fault.spurious");
-            return FaultOutcome.MAPPED;
+            return MAPPED;
         }
         int upgraded;
         if (!write) {
@@ -114,49 +124,45 @@ final class FaultEngine implements FaultCore {
             return null;
         }
         if (!attempt.validate(table)) {
-            return FaultOutcome.RETRY;
+            return INVALIDATED;
         }
         table.setBits(page, upgraded);
         counters.increment("fault.upgrade");
-        return FaultOutcome.MAPPED;
+        return MAPPED;
     }
 
     /** Private write to a page others share (zero, file or forked anon page): copy it. Null to look again. */
-    private FaultOutcome copyOnWrite(FaultAttempt attempt, Vma vma, long page, Page existing) {
-        if (vma.anon() == null) {
-            if (!attempt.mayPrepareAnon()) {
-                return FaultOutcome.RETRY;
-            }
-            vma.prepareAnon(mergeableAnon(vma));
+    private FaultResult copyOnWrite(FaultAttempt attempt, Vma vma, long page, Page existing) {
+        if (!prepareAnon(attempt, vma)) {
+            return NEEDS_ANON;
         }
         Page copy = allocator.allocateAnon(existing.content());
         if (copy == null) {
             counters.increment("fault.oom");
-            return FaultOutcome.OOM;
+            return OOM;
         }
-        FaultOutcome copied = tables.withAllocatedPtl(page, table -> {
+        FaultResult copied = tables.withAllocatedPtl(page, table -> {
             if (table.page(page) != existing) {
                 copy.put();
                 return null;
             }
             if (!attempt.validate(table)) {
                 copy.put();
-                return FaultOutcome.RETRY;
+                return INVALIDATED;
             }
             // Copy again under the PTL: the content cannot change now that every writer sees a read-only PTE.
             copy.setContent(existing.content());
             table.replace(page, copy, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED).put();
-            return FaultOutcome.MAPPED;
+            return MAPPED;
         });
-        if (copied != FaultOutcome.MAPPED) {
-            return copied;
+        if (copied == MAPPED) {
+            counters.increment("fault.cow");
         }
-        counters.increment("fault.cow");
-        return FaultOutcome.MAPPED;
+        return copied;
     }
 
     /** No PTE yet. Returns null when another fault installed one first. */
-    private FaultOutcome faultMissing(FaultAttempt attempt, Vma vma, long page, Access access) {
+    private FaultResult faultMissing(FaultAttempt attempt, Vma vma, long page, Access access) {
         boolean write = access == Access.WRITE;
         if (vma.ops() != null) {
             return driverFault(attempt, vma, page, access);
@@ -166,32 +172,30 @@ final class FaultEngine implements FaultCore {
             if (!write) {
                 return commit(attempt, page, Page.ZERO, PteTable.READ | PteTable.ACCESSED, "fault.zero");
             }
-            if (vma.anon() == null) {
-                if (!attempt.mayPrepareAnon()) {
-                    return FaultOutcome.RETRY;
-                }
-                vma.prepareAnon(mergeableAnon(vma));
+            if (!prepareAnon(attempt, vma)) {
+                return NEEDS_ANON;
             }
             Page fresh = allocator.allocateAnon(0);
             if (fresh == null) {
                 counters.increment("fault.oom");
-                return FaultOutcome.OOM;
+                return OOM;
             }
             return commit(attempt, page, fresh, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED,
                     "fault.anon");
         }
         long index = vma.pgoffOf(page);
         if (!file.isShmem() && index >= Linux.pages(Linux.pageAlign(file.sizeBytes()))) {
-            return FaultOutcome.BUS;
+            return BUS;
         }
         boolean cow = write && !vma.isShared();
-        if (cow && vma.anon() == null && !attempt.mayPrepareAnon()) {
-            return FaultOutcome.RETRY;
+        // do_cow_fault: anon_vma_prepare comes before the page is read.
+        if (cow && !prepareAnon(attempt, vma)) {
+            return NEEDS_ANON;
         }
         Page cached = file.cache().find(index);
         String kind = "fault.minor";
         if (cached == null) {
-            if (attempt.dropForIo()) {
+            if (attempt.releaseForIo()) {
                 // Linux's VM_FAULT_RETRY: wait for the read without the lock, then start over.
                 try {
                     file.cache().read(index).put();
@@ -199,7 +203,7 @@ final class FaultEngine implements FaultCore {
                     return outcomeOf(e);
                 }
                 counters.increment("fault.retry_io");
-                return FaultOutcome.RETRY;
+                return RELEASED_FOR_IO;
             }
             try {
                 cached = file.cache().read(index);
@@ -212,25 +216,22 @@ final class FaultEngine implements FaultCore {
             int bits = PteTable.READ | PteTable.ACCESSED | (write ? PteTable.WRITE | PteTable.DIRTY : 0);
             return commit(attempt, page, cached, bits, kind);
         }
-        if (vma.anon() == null) {
-            vma.prepareAnon(mergeableAnon(vma));
-        }
         Page copy = allocator.allocateAnon(cached.content());
         cached.put();
         if (copy == null) {
             counters.increment("fault.oom");
-            return FaultOutcome.OOM;
+            return OOM;
         }
         return commit(attempt, page, copy, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED,
                 "fault.cow_file");
     }
 
-    private FaultOutcome driverFault(FaultAttempt attempt, Vma vma, long page, Access access) {
+    private FaultResult driverFault(FaultAttempt attempt, Vma vma, long page, Access access) {
         LockNeed need = vma.lockNeed(VmOpsCallback.FAULT);
         if (!attempt.holds(need)) {
             // The strategy falls back to a coarser lock because of this driver: count it per driver.
             counters.increment("fault.driver_fallback." + vma.ops().name());
-            return FaultOutcome.RETRY;
+            return NEEDS_LOCK;
         }
         VmFault result;
         try {
@@ -241,10 +242,10 @@ final class FaultEngine implements FaultCore {
             }
             LOG.warn("driver {} fault at {} threw; the fault gets SIGBUS", vma.ops().name(), Linux.hex(page), e);
             counters.increment("fault.driver_error");
-            return FaultOutcome.BUS;
+            return BUS;
         }
         if (result == null || result.outcome() != FaultOutcome.MAPPED) {
-            return result == null ? FaultOutcome.BUS : result.outcome();
+            return result == null ? BUS : FaultResult.of(result.outcome());
         }
         boolean writable = access == Access.WRITE && vma.isShared();
         int bits = PteTable.READ | PteTable.ACCESSED | (writable ? PteTable.WRITE | PteTable.DIRTY : 0);
@@ -252,37 +253,38 @@ final class FaultEngine implements FaultCore {
     }
 
     /** Install {@code prepared} at {@code page} under the PTL after validation; releases it on failure. */
-    private FaultOutcome commit(FaultAttempt attempt, long page, Page prepared, int bits, String counter) {
-        FaultOutcome outcome = tables.withAllocatedPtl(page, table -> {
+    private FaultResult commit(FaultAttempt attempt, long page, Page prepared, int bits, String counter) {
+        FaultResult result = tables.withAllocatedPtl(page, table -> {
             if (!attempt.validate(table)) {
                 prepared.put();
-                return FaultOutcome.RETRY;
+                return INVALIDATED;
             }
             if (table.page(page) != null) {
                 prepared.put();
                 return null;
             }
             table.install(page, prepared, bits);
-            return FaultOutcome.MAPPED;
+            return MAPPED;
         });
-        if (outcome == FaultOutcome.MAPPED) {
+        if (result == MAPPED) {
             counters.increment(counter);
         }
-        return outcome;
+        return result;
     }
 
-    private FaultOutcome outcomeOf(ErrnoException e) {
+    private FaultResult outcomeOf(ErrnoException e) {
         switch (e.errno()) {
             case ENOMEM:
                 counters.increment("fault.oom");
-                return FaultOutcome.OOM;
+                return OOM;
             default:
                 counters.increment("fault.io_error");
-                return FaultOutcome.BUS;
+                return BUS;
         }
     }
 
-    private AnonIdentity mergeableAnon(Vma vma) {
-        return VmaMerge.mergeableAnon(tree, vma);
+    /** {@code anon_vma_prepare} through the attempt, when {@code vma} has no anon identity yet. */
+    private boolean prepareAnon(FaultAttempt attempt, Vma vma) {
+        return vma.anon() != null || attempt.prepareAnon(vma, () -> VmaMerge.mergeableAnon(tree, vma));
     }
 }

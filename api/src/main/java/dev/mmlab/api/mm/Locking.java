@@ -6,8 +6,8 @@ import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOpsCallback;
+import dev.mmlab.api.Vma;
 import java.util.function.Function;
 
 /**
@@ -77,7 +77,7 @@ final class Locking {
     }
 
     static void requireCoarse(MmLockGuard guard, LockNeed need) {
-        if (need != LockNeed.FINE && !guard.coarseLevel().atLeast(need)) {
+        if (!guard.coarseHold().satisfies(need)) {
             throw new NeedsWiderLock(0, 0, true, need == LockNeed.COARSE_WRITE);
         }
     }

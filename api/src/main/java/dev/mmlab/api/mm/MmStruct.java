@@ -8,6 +8,7 @@ import dev.mmlab.api.MmLock;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.VmaLockState;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.Page;
@@ -67,7 +68,7 @@ final class MmStruct {
     /** Every file this address space has mapped (its page cache may hold pages after the unmap). */
     final Set<BackingFile> filesSeen = ConcurrentHashMap.newKeySet();
     /** New per-VMA lock states from the strategy, for every VMA the engine creates. */
-    final Supplier<Object> vmaStates;
+    final Supplier<VmaLockState> vmaStates;
     volatile long startBrk;
     volatile long brk;
     volatile long startStack;
@@ -122,7 +123,7 @@ final class MmStruct {
     }
 
     /** A new per-VMA lock state from the strategy. */
-    Object newVmaState() {
+    VmaLockState newVmaState() {
         return vmaStates.get();
     }
 }

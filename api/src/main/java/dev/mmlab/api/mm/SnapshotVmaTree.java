@@ -1,5 +1,6 @@
 package dev.mmlab.api.mm;
 
+import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import java.util.ArrayList;
@@ -150,12 +151,20 @@ public final class SnapshotVmaTree implements VmaTree {
     }
 
     /**
+     * {@inheritDoc} The guard is not needed here: writers are serialized by this object's monitor.
+     */
+    @Override
+    public void replace(MmLockGuard guard, List<Vma> removed, List<Vma> added) {
+        replace(removed, added);
+    }
+
+    /**
+     * {@link #replace(MmLockGuard, List, List)} for a tree built outside an address space (tests, benchmarks).
      * Caller holds the isolation its strategy requires for the VMAs it changes; writers are serialized here.
      * Each removed VMA is found by binary search on its start and checked by identity; each added one goes to
      * the chunk its start falls in; only those chunks are rebuilt (merged, split when too large, dropped when
      * empty). Nothing changes when it throws; readers never block.
      */
-    @Override
     public synchronized void replace(List<Vma> removed, List<Vma> added) {
         Snapshot s = snapshot;
         int chunks = s.chunks.length;

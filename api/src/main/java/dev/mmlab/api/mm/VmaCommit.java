@@ -2,14 +2,15 @@ package dev.mmlab.api.mm;
 
 import static dev.mmlab.api.VmFlags.VM_GROWSDOWN;
 
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.PageAllocator;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -68,7 +69,7 @@ final class VmaCommit {
             guard.prepareNew(v);
         }
         runDriverCallbacks(mm, guard, VmOpsCallback.OPEN, edit.opened);
-        mm.tree.replace(edit.removed, edit.added);
+        mm.tree.replace(guard, edit.removed, edit.added);
         for (Vma v : edit.added) {
             if (v.file() != null) {
                 v.file().vmaAdded();
@@ -208,7 +209,7 @@ final class VmaCommit {
     /** The driver's mmap hook ({@code call_mmap}) for {@code vma}, before it is published; returns its flags. */
     static long callDriverMmap(MmStruct mm, MmLockGuard guard, Vma vma) {
         try {
-            return vma.ops().mmap(driverContext(mm, VmOpsCallback.MMAP, n -> guard.coarseLevel().atLeast(n), vma), vma);
+            return vma.ops().mmap(driverContext(mm, VmOpsCallback.MMAP, guard.coarseHold()::satisfies, vma), vma);
         } catch (ErrnoException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -224,7 +225,7 @@ final class VmaCommit {
         String name = callback.name().toLowerCase(Locale.ROOT);
         for (Vma v : vmas) {
             try {
-                VmOpsContext ctx = driverContext(mm, callback, n -> guard.coarseLevel().atLeast(n), v);
+                VmOpsContext ctx = driverContext(mm, callback, guard.coarseHold()::satisfies, v);
                 if (callback == VmOpsCallback.OPEN) {
                     v.ops().open(ctx, v);
                 } else {
@@ -258,14 +259,9 @@ final class VmaCommit {
             }
 
             @Override
-            public VmOpsCallback callback() {
-                return callback;
-            }
-
-            @Override
-            public LockNeed held() {
-                return holds.test(LockNeed.COARSE_WRITE) ? LockNeed.COARSE_WRITE
-                        : holds.test(LockNeed.COARSE_READ) ? LockNeed.COARSE_READ : LockNeed.FINE;
+            public CoarseHold held() {
+                return holds.test(LockNeed.COARSE_WRITE) ? CoarseHold.WRITE
+                        : holds.test(LockNeed.COARSE_READ) ? CoarseHold.READ : CoarseHold.NONE;
             }
 
             @Override

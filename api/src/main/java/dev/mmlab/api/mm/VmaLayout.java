@@ -1,6 +1,7 @@
 package dev.mmlab.api.mm;
 
 import dev.mmlab.api.Vma;
+import dev.mmlab.api.VmaLockState;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -46,7 +47,7 @@ final class VmaLayout {
      * Plan a change of {@code [start, end)}: {@code window} holds every VMA overlapping the range plus the VMAs
      * adjacent to it (ending at {@code start}, starting at {@code end}), in address order.
      */
-    static Edit plan(List<Vma> window, long start, long end, Change change, Supplier<Object> lockState) {
+    static Edit plan(List<Vma> window, long start, long end, Change change, Supplier<VmaLockState> lockState) {
         Edit edit = new Edit();
         edit.lockStart = start;
         edit.lockEnd = end;
@@ -120,7 +121,7 @@ final class VmaLayout {
     static final Change UNMAP_ALL = v -> UNMAP;
 
     /** Merge every adjacent pair of which at least one VMA is new, as vma_merge would around a change. */
-    static void mergeNew(List<Vma> result, Set<Vma> fresh, Supplier<Object> lockState) {
+    static void mergeNew(List<Vma> result, Set<Vma> fresh, Supplier<VmaLockState> lockState) {
         for (int i = 0; i + 1 < result.size();) {
             Vma a = result.get(i);
             Vma b = result.get(i + 1);
@@ -158,7 +159,7 @@ final class VmaLayout {
      * Insert {@code vma} (not yet in the tree) among {@code window} (its would-be neighbours, none overlapping
      * it) and merge it with them where the kernel would.
      */
-    static Edit insert(List<Vma> window, Vma vma, Supplier<Object> lockState) {
+    static Edit insert(List<Vma> window, Vma vma, Supplier<VmaLockState> lockState) {
         Edit edit = new Edit();
         List<Vma> result = new ArrayList<>(window);
         int i = 0;

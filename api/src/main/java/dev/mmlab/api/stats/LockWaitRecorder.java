@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Records every wait on any lock of one address space. A strategy calls {@link #begin} when a thread is about
@@ -31,6 +32,7 @@ public final class LockWaitRecorder {
     private final ConcurrentHashMap<Cause, long[]> byCause = new ConcurrentHashMap<>();
     private final Deque<LockWait> recent = new ArrayDeque<>();
     private final List<Consumer<LockWait>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Function<Thread, String> taskLabels = task -> null;
 
     /** A wait that has begun. */
     public final class Pending {
@@ -88,11 +90,20 @@ public final class LockWaitRecorder {
         }
     }
 
-    private static String label(LockIntent intent) {
-        return intent.actor() == null ? intent.op().label() : intent.actor() + "/" + intent.op().label();
+    /**
+     * Group later waits by what {@code labels} says of each intent's task (a benchmark's role, such as
+     * "faulters"): a wait is then labelled {@code ROLE/OP}, or {@code OP} where it answers null.
+     */
+    public void labelTasks(Function<Thread, String> labels) {
+        taskLabels = labels;
     }
 
-    private static String blockerLabel(LockWait wait) {
+    private String label(LockIntent intent) {
+        String role = taskLabels.apply(intent.task());
+        return role == null ? intent.op().label() : role + "/" + intent.op().label();
+    }
+
+    private String blockerLabel(LockWait wait) {
         if (wait.blockers().isEmpty()) {
             return "unknown";
         }

@@ -1,16 +1,17 @@
 package dev.mmlab.api.sync;
 
 import dev.mmlab.api.Access;
-import dev.mmlab.api.FaultAttempt;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
+import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.OpKind;
+import dev.mmlab.api.RetryReason;
 import dev.mmlab.api.VmaTree;
-import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
 
 /**
@@ -38,6 +39,7 @@ public final class MmapLockFaultPath implements FaultHandler {
         this.faultRetry = faultRetry;
     }
 
+    /** {@inheritDoc} Caller holds no lock of this mm. Waits for the mmap lock uninterruptibly. */
     @Override
     public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;
@@ -51,65 +53,45 @@ public final class MmapLockFaultPath implements FaultHandler {
                 lock.readLockUninterruptibly(current);
             }
             Attempt attempt = new Attempt(current, write);
-            FaultOutcome outcome;
+            FaultResult result;
             try {
-                outcome = core.fault(attempt, tree.find(page), page, access);
+                result = core.fault(attempt, tree.find(page), page, access);
             } finally {
-                if (!attempt.dropped) {
+                if (!attempt.released) {
                     lock.unlock(current, write);
                 }
             }
-            if (outcome != FaultOutcome.RETRY) {
-                return outcome;
+            if (!result.isRetry()) {
+                return result.outcome();
             }
-            if (attempt.dropped) {
+            if (result.retryReason() == RetryReason.RELEASED_FOR_IO) {
                 counters.increment(prefix + ".fault_retry_io");
             } else if (!write) {
                 counters.increment(prefix + ".fault_write_lock");
                 write = true;
             } else {
-                throw new IllegalStateException("fault retried under the mmap write lock at " + Linux.hex(page));
+                throw new IllegalStateException("fault retried under the mmap write lock at " + Linux.hex(page) + ": " + result);
             }
         }
     }
 
-    private final class Attempt implements FaultAttempt {
+    /** One try under the mmap lock, which it may release to wait for I/O ({@code faultRetry}). */
+    private final class Attempt extends HoldingFaultAttempt {
         private final LockIntent intent;
-        private final boolean write;
-        boolean dropped;
+        boolean released;
 
         Attempt(LockIntent intent, boolean write) {
+            super(write ? CoarseHold.WRITE : CoarseHold.READ);
             this.intent = intent;
-            this.write = write;
         }
 
         @Override
-        public LockIntent intent() {
-            return intent;
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            return need != LockNeed.COARSE_WRITE || write;
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            return true;
-        }
-
-        @Override
-        public boolean dropForIo() {
+        public boolean releaseForIo() {
             if (!faultRetry) {
                 return false;
             }
-            lock.unlock(intent, write);
-            dropped = true;
-            return true;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
+            lock.unlock(intent, held() == CoarseHold.WRITE);
+            released = true;
             return true;
         }
     }

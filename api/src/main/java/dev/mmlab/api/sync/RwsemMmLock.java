@@ -1,9 +1,9 @@
 package dev.mmlab.api.sync;
 
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.Vma;
@@ -44,14 +44,6 @@ public class RwsemMmLock implements MmLock {
         this.munmapDowngrade = munmapDowngrade;
         this.populateDropsLock = populateDropsLock;
         this.hooks = hooks == null ? NO_HOOKS : hooks;
-    }
-
-    public RwSemaphore semaphore() {
-        return sem;
-    }
-
-    public Hooks hooks() {
-        return hooks;
     }
 
     @Override
@@ -144,8 +136,8 @@ public class RwsemMmLock implements MmLock {
         }
 
         @Override
-        public LockNeed coarseLevel() {
-            return !held ? LockNeed.FINE : write ? LockNeed.COARSE_WRITE : LockNeed.COARSE_READ;
+        public CoarseHold coarseHold() {
+            return !held ? CoarseHold.NONE : write ? CoarseHold.WRITE : CoarseHold.READ;
         }
 
         @Override

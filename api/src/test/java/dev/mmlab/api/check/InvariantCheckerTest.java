@@ -56,7 +56,7 @@ class InvariantCheckerTest {
 
     @Test
     void vmaOutsideUserSpace() {
-        mm.tree().replace(List.of(), List.of(anon(TASK_SIZE, TASK_SIZE + P, FLAGS)));
+        insertBehindTheEngine(List.of(anon(TASK_SIZE, TASK_SIZE + P, FLAGS)));
         assertThat(rules()).containsExactly(Rule.VMA_LAYOUT);
     }
 
@@ -70,13 +70,13 @@ class InvariantCheckerTest {
     void detachedVmaInTheTree() {
         Vma v = anon(A, A + P, FLAGS);
         v.markDetached();
-        mm.tree().replace(List.of(), List.of(v));
+        insertBehindTheEngine(List.of(v));
         assertThat(rules()).containsExactly(Rule.VMA_LAYOUT);
     }
 
     @Test
     void nonCanonicalAdjacentVmas() {
-        mm.tree().replace(List.of(), List.of(anon(A, A + P, FLAGS), anon(A + P, A + 2 * P, FLAGS)));
+        insertBehindTheEngine(List.of(anon(A, A + P, FLAGS), anon(A + P, A + 2 * P, FLAGS)));
         assertThat(rules()).containsExactly(Rule.VMA_CANONICAL);
     }
 
@@ -134,5 +134,12 @@ class InvariantCheckerTest {
         assertThat(rules()).containsExactly(Rule.LOCK);
         guard.close();
         assertThat(rules()).isEmpty();
+    }
+
+    /** Put VMAs straight into the tree, as a buggy engine or strategy would, under the whole-space write lock. */
+    private void insertBehindTheEngine(List<Vma> vmas) {
+        try (MmLockGuard g = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, TASK_SIZE))) {
+            mm.tree().replace(g, List.of(), vmas);
+        }
     }
 }

@@ -1,19 +1,14 @@
 package dev.mmlab.api.testing;
 
-import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
-import dev.mmlab.api.MmLock;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.StrategyOption;
-import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.sync.MmapLockFaultPath;
-import dev.mmlab.api.sync.RwSemaphore;
-import dev.mmlab.api.sync.RwsemMmLock;
+import dev.mmlab.api.sync.CoarseMmapLock;
 import java.util.List;
 import java.util.Map;
 
@@ -34,30 +29,12 @@ public final class CoarseTestStrategy implements LockingStrategy {
 
     @Override
     public List<StrategyOption> options() {
-        return List.of(StrategyOption.bool("faultRetry", true, "drop the lock for I/O"));
+        return CoarseMmapLock.options();
     }
 
     @Override
     public StrategyInstance create(StrategyConfig config, MmContext context) {
-        RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()), true, true, null);
-        VmaTree tree = new SnapshotVmaTree();
-        FaultHandler faults = new MmapLockFaultPath(lock, tree, context.counters(), "coarse", config.bool("faultRetry"));
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return CoarseMmapLock.create("coarse", config, context, new SnapshotVmaTree(), null).instance();
     }
 
     /** A fresh address space under this strategy with default configuration. */

@@ -2,10 +2,13 @@ package dev.mmlab.bench.jmh;
 
 import static dev.mmlab.api.Linux.*;
 
-import dev.mmlab.api.StrategyConfig;
-import dev.mmlab.api.Vma;
-import dev.mmlab.api.VmFlags;
+import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.MmLockGuard;
+import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Strategies;
+import dev.mmlab.api.StrategyConfig;
+import dev.mmlab.api.VmFlags;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
 import dev.mmlab.bench.run.UnsafeNoLockStrategy;
@@ -60,6 +63,8 @@ public final class BenchSupport {
             vmas.add(new Vma(start, start + PAGE_SIZE, flags, start >>> PAGE_SHIFT, null, null, null,
                     mm.parts().newVmaState()));
         }
-        mm.tree().replace(List.of(), vmas);
+        try (MmLockGuard guard = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, TASK_SIZE))) {
+            mm.tree().replace(guard, List.of(), vmas);
+        }
     }
 }

@@ -65,7 +65,7 @@ public class SyscallBenchmark {
     public long lockWriteRange() {
         LockIntent intent = LockIntent.of(OpKind.MPROTECT, LockIntent.Mode.WRITE, at, at + PAGE_SIZE);
         try (MmLockGuard guard = mm.mmLock().lock(intent)) {
-            return guard.intent().id();
+            return guard.intent().start();
         }
     }
 
@@ -73,7 +73,7 @@ public class SyscallBenchmark {
     public long lockReadRange() {
         LockIntent intent = LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, at, at + PAGE_SIZE);
         try (MmLockGuard guard = mm.mmLock().lock(intent)) {
-            return guard.intent().id();
+            return guard.intent().start();
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.mmlab.bench.run;
 
-import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.check.Violation;
 import dev.mmlab.api.mm.Mm;
@@ -20,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one scenario under one strategy: a fresh {@link Mm}, the scenario's setup, one thread per role member
- * (labelled with {@link LockIntent#setActor} so waits group by role), a warm-up, a measured window, stop, join,
+ * (the lock-wait recorder labels their waits with their role), a warm-up, a measured window, stop, join,
  * then the invariant checker at the quiescent point.
  *
  * <p>Measurement: each worker records into its own {@link OpRecorder} (one HdrHistogram per operation, never
@@ -86,6 +86,8 @@ public final class Runner {
         List<OpRecorder> recorders = new ArrayList<>();
         List<String> recorderRoles = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        Map<Thread, String> roleOfThread = new ConcurrentHashMap<>();
+        mm.waits().labelTasks(roleOfThread::get);
         try {
             for (Role role : scenario.setup(ctx)) {
                 roleOrder.add(role.name());
@@ -94,7 +96,9 @@ public final class Runner {
                     OpRecorder rec = new OpRecorder(window);
                     recorders.add(rec);
                     recorderRoles.add(role.name());
-                    threads.add(workerThread(role.name(), i, worker, rec, window, failure));
+                    Thread thread = workerThread(role.name(), i, worker, rec, window, failure);
+                    roleOfThread.put(thread, role.name());
+                    threads.add(thread);
                 }
             }
         } catch (UsageException e) {
@@ -160,7 +164,6 @@ public final class Runner {
     private static Thread workerThread(String role, int index, Worker worker, OpRecorder rec, MeasureWindow window,
             AtomicReference<Throwable> failure) {
         Thread t = new Thread(() -> {
-            LockIntent.setActor(role);
             try {
                 while (!window.stopping()) {
                     worker.step(rec);
@@ -168,8 +171,6 @@ public final class Runner {
             } catch (Throwable e) {
                 failure.compareAndSet(null, e);
                 window.stop();
-            } finally {
-                LockIntent.setActor(null);
             }
         }, "mmlab-" + role + "-" + index);
         t.setDaemon(true);

@@ -1,18 +1,18 @@
 package dev.mmlab.bench.run;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.MmLockGuard;
-import dev.mmlab.api.OpKind;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
@@ -60,37 +60,20 @@ public final class UnsafeNoLockStrategy implements LockingStrategy {
             }
         };
         FaultHandler faults = (core, addr, access) -> fault(core, addr, access);
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return StrategyInstance.of(lock, faults, tree);
     }
 
     private static FaultOutcome fault(FaultCore core, long addr, Access access) {
         while (true) {
-            Vma vma = core.tree().find(addr);
-            FaultOutcome outcome = core.fault(NO_LOCK_ATTEMPT, vma, addr, access);
-            if (outcome != FaultOutcome.RETRY) {
-                return outcome;
+            FaultResult result = core.fault(NO_LOCK_ATTEMPT, core.tree().find(addr), addr, access);
+            if (!result.isRetry()) {
+                return result.outcome();
             }
         }
     }
 
-    /** A fault attempt that holds everything a guard claiming the whole space holds: no lock at all. */
-    private static final FaultAttempt NO_LOCK_ATTEMPT = new HoldingFaultAttempt(
-            new NoGuard(LockIntent.coarse(OpKind.FAULT, LockIntent.Mode.READ, 0, 1)));
+    /** A fault attempt that claims everything a whole-space write guard holds, and holds no lock at all. */
+    private static final FaultAttempt NO_LOCK_ATTEMPT = new HoldingFaultAttempt(CoarseHold.WRITE);
 
     /** A guard that claims everything and does nothing. */
     private static final class NoGuard implements MmLockGuard {
@@ -111,8 +94,8 @@ public final class UnsafeNoLockStrategy implements LockingStrategy {
         }
 
         @Override
-        public LockNeed coarseLevel() {
-            return LockNeed.COARSE_WRITE;
+        public CoarseHold coarseHold() {
+            return CoarseHold.WRITE;
         }
 
         @Override

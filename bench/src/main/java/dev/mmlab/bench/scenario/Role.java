@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * A group of threads doing the same thing in a scenario; its name prefixes its operations in results
- * ({@code faulters/fault}) and labels its lock waits ({@link dev.mmlab.api.LockIntent#setActor}).
+ * ({@code faulters/fault}) and labels its lock waits ({@link dev.mmlab.api.stats.LockWaitRecorder#labelTasks}).
  *
  * @param name the role name (part of the JSON contract)
  * @param threads how many threads run it

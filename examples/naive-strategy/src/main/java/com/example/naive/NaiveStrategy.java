@@ -1,15 +1,16 @@
 package com.example.naive;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
-import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
+import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
@@ -20,7 +21,6 @@ import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Design notes. The mutex protects the VMA tree and page tables' structure; the holder may do anything,
  * so every guard {@link MmLockGuard#covers covers} every range for writing and reports
- * {@link LockNeed#COARSE_WRITE}: drivers' coarse callbacks are always satisfied and faults never retry.
+ * {@link CoarseHold#WRITE}: drivers' coarse callbacks are always satisfied and faults never retry.
  * Waits are recorded with the holder as the blocker, so the lab can count this strategy's false conflicts.
  */
 public final class NaiveStrategy implements LockingStrategy {
@@ -53,22 +53,7 @@ public final class NaiveStrategy implements LockingStrategy {
         GlobalMutex mutex = new GlobalMutex(context.waits());
         VmaTree tree = new SnapshotVmaTree();
         FaultHandler faults = (core, addr, access) -> fault(mutex, core, addr, access);
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return mutex;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return StrategyInstance.of(mutex, faults, tree);
     }
 
     /** A fault: take the mutex (uninterruptibly, as a page fault cannot be interrupted), fault, release. */
@@ -77,47 +62,15 @@ public final class NaiveStrategy implements LockingStrategy {
         LockIntent intent = LockIntent.coarse(OpKind.FAULT, LockIntent.Mode.WRITE, page, page + Linux.PAGE_SIZE);
         mutex.acquire(intent, false);
         try {
-            FaultOutcome outcome = core.fault(new HoldsEverything(intent), core.tree().find(page), page, access);
-            if (outcome == FaultOutcome.RETRY) {
-                throw new IllegalStateException("a fault holding the whole address space was asked to retry");
+            // The mutex holder may do every step: the base attempt that holds the whole space for writing.
+            FaultResult result = core.fault(new HoldingFaultAttempt(CoarseHold.WRITE), core.tree().find(page), page,
+                    access);
+            if (result.isRetry()) {
+                throw new IllegalStateException("a fault holding the whole address space was asked to retry: " + result);
             }
-            return outcome;
+            return result.outcome();
         } finally {
             mutex.release();
-        }
-    }
-
-    /** The fault attempt of a thread that holds the mutex: it may do every step and has nothing to validate. */
-    private static final class HoldsEverything implements FaultAttempt {
-        private final LockIntent intent;
-
-        HoldsEverything(LockIntent intent) {
-            this.intent = intent;
-        }
-
-        @Override
-        public LockIntent intent() {
-            return intent;
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            return true;
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            return true;
-        }
-
-        @Override
-        public boolean dropForIo() {
-            return false;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
-            return true;
         }
     }
 
@@ -179,8 +132,8 @@ public final class NaiveStrategy implements LockingStrategy {
                 }
 
                 @Override
-                public LockNeed coarseLevel() {
-                    return held ? LockNeed.COARSE_WRITE : LockNeed.FINE;
+                public CoarseHold coarseHold() {
+                    return held ? CoarseHold.WRITE : CoarseHold.NONE;
                 }
 
                 @Override

@@ -1,5 +1,7 @@
 package dev.mmlab.pervma.lock;
 
+import dev.mmlab.api.VmaLockState;
+
 /**
  * One VMA's lock, as Linux 6.4+ has it ({@code CONFIG_PER_VMA_LOCK}).
  *
@@ -19,7 +21,7 @@ package dev.mmlab.pervma.lock;
  * readers already inside (or already past their checks) when it starts, never for readers that come later,
  * so it cannot be starved.
  */
-public interface VmaLock {
+public interface VmaLock extends VmaLockState {
 
     /**
      * {@code vma_start_read}: try to read-lock this VMA without the mmap lock. Never blocks.

@@ -1,15 +1,16 @@
 package dev.mmlab.it.drivers;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
-import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
+import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockIntent;
-import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
@@ -20,7 +21,6 @@ import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import java.util.ArrayList;
@@ -59,22 +59,7 @@ final class FineRangeTestStrategy implements LockingStrategy {
         VmaTree tree = new SnapshotVmaTree();
         RangeLock lock = new RangeLock(context.waits());
         FaultHandler faults = new Faults(lock, tree, context.counters());
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return StrategyInstance.of(lock, faults, tree);
     }
 
     private static final class Held {
@@ -186,8 +171,8 @@ final class FineRangeTestStrategy implements LockingStrategy {
                 }
 
                 @Override
-                public LockNeed coarseLevel() {
-                    return !h.isCoarse() ? LockNeed.FINE : h.write ? LockNeed.COARSE_WRITE : LockNeed.COARSE_READ;
+                public CoarseHold coarseHold() {
+                    return !h.isCoarse() ? CoarseHold.NONE : h.write ? CoarseHold.WRITE : CoarseHold.READ;
                 }
 
                 @Override
@@ -245,14 +230,14 @@ final class FineRangeTestStrategy implements LockingStrategy {
         public FaultOutcome handleFault(FaultCore core, long addr, Access access) {
             long page = addr & Linux.PAGE_MASK;
             LockIntent intent = LockIntent.of(OpKind.FAULT, LockIntent.Mode.READ, page, page + Linux.PAGE_SIZE);
-            LockNeed level = LockNeed.FINE;
+            CoarseHold level = CoarseHold.NONE;
             while (true) {
                 Held h;
                 Vma vma;
-                if (level == LockNeed.FINE) {
+                if (level == CoarseHold.NONE) {
                     vma = tree.find(page);
                     if (vma == null) {
-                        level = LockNeed.COARSE_READ;
+                        level = CoarseHold.READ;
                         continue;
                     }
                     h = lock.acquire(intent.withRange(vma.start(), vma.end()), vma.start(), vma.end(), false, false);
@@ -262,61 +247,26 @@ final class FineRangeTestStrategy implements LockingStrategy {
                         continue;
                     }
                 } else {
-                    boolean write = level == LockNeed.COARSE_WRITE;
+                    boolean write = level == CoarseHold.WRITE;
                     LockIntent coarse = intent.asCoarse().withMode(write ? LockIntent.Mode.WRITE : LockIntent.Mode.READ);
                     h = lock.acquire(coarse, coarse.start(), coarse.end(), write, false);
                     vma = tree.find(page);
                 }
-                FaultOutcome outcome;
+                FaultResult result;
                 try {
-                    outcome = core.fault(new Attempt(h, level), vma, page, access);
+                    result = core.fault(new HoldingFaultAttempt(level), vma, page, access);
                 } finally {
                     lock.release(h);
                 }
-                if (outcome != FaultOutcome.RETRY) {
-                    return outcome;
+                if (!result.isRetry()) {
+                    return result.outcome();
                 }
-                if (level == LockNeed.COARSE_WRITE) {
+                if (level == CoarseHold.WRITE) {
                     throw new IllegalStateException("fault retried under the coarse write lock at " + Linux.hex(page));
                 }
                 counters.increment(NAME + ".fault_coarse");
-                level = level == LockNeed.FINE ? LockNeed.COARSE_READ : LockNeed.COARSE_WRITE;
+                level = level == CoarseHold.NONE ? CoarseHold.READ : CoarseHold.WRITE;
             }
-        }
-    }
-
-    private static final class Attempt implements FaultAttempt {
-        private final Held held;
-        private final LockNeed level;
-
-        Attempt(Held held, LockNeed level) {
-            this.held = held;
-            this.level = level;
-        }
-
-        @Override
-        public LockIntent intent() {
-            return held.intent;
-        }
-
-        @Override
-        public boolean holds(LockNeed need) {
-            return level.atLeast(need);
-        }
-
-        @Override
-        public boolean mayPrepareAnon() {
-            return true;
-        }
-
-        @Override
-        public boolean dropForIo() {
-            return false;
-        }
-
-        @Override
-        public boolean validate(PteTable table) {
-            return true;
         }
     }
 }

@@ -1,13 +1,14 @@
 package dev.mmlab.it.drivers;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.Page;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +31,7 @@ final class TestDrivers {
      */
     static final class Liar implements VmOps {
         static final String NAME = "liar";
-        final Map<VmOpsCallback, LockNeed> held = new ConcurrentHashMap<>();
+        final Map<VmOpsCallback, CoarseHold> held = new ConcurrentHashMap<>();
 
         @Override
         public String name() {

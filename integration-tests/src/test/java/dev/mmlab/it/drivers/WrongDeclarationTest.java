@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.check.InvariantChecker;
@@ -44,15 +45,15 @@ class WrongDeclarationTest {
             TestDrivers.Liar liar = new TestDrivers.Liar();
             mm.mmapDriver(AT, 4 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, liar, 0);
             Throwable thrown = catchThrowable(() -> mm.read(AT + PAGE_SIZE));
-            LockNeed held = liar.held.get(VmOpsCallback.FAULT);
+            CoarseHold held = liar.held.get(VmOpsCallback.FAULT);
             assertThat(held).as("the fault reached the driver").isNotNull();
             if (s.isRwsem()) {
-                assertThat(held).as("rwsem always holds the mmap read lock in a fault").isEqualTo(LockNeed.COARSE_READ);
+                assertThat(held).as("rwsem always holds the mmap read lock in a fault").isEqualTo(CoarseHold.READ);
             }
             if (s.isTestStrategy()) {
-                assertThat(held).as("a FINE declaration gets no coarse lock").isEqualTo(LockNeed.FINE);
+                assertThat(held).as("a FINE declaration gets no coarse lock").isEqualTo(CoarseHold.NONE);
             }
-            if (held.atLeast(LockNeed.COARSE_READ)) {
+            if (held.satisfies(LockNeed.COARSE_READ)) {
                 assertThat(thrown).isNull();
                 assertThat(mm.counters().get("driver.liar.assert_failed")).isZero();
             } else {
@@ -79,12 +80,12 @@ class WrongDeclarationTest {
             TestDrivers.Liar liar = new TestDrivers.Liar();
             mm.mmapDriver(AT, 4 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, liar, 0);
             Throwable thrown = catchThrowable(() -> mm.munmap(AT, 4 * PAGE_SIZE));
-            LockNeed held = liar.held.get(VmOpsCallback.CLOSE);
+            CoarseHold held = liar.held.get(VmOpsCallback.CLOSE);
             assertThat(held).as("close ran").isNotNull();
             if (s.isTestStrategy()) {
-                assertThat(held).isEqualTo(LockNeed.FINE);
+                assertThat(held).isEqualTo(CoarseHold.NONE);
             }
-            if (held == LockNeed.COARSE_WRITE) {
+            if (held == CoarseHold.WRITE) {
                 assertThat(thrown).isNull();
             } else {
                 assertThat(thrown).isInstanceOf(IllegalStateException.class)
