@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * mm, so it is declared fine-grained safe; open and close keep the default (the mmap write lock), and close
  * asserts it, as a driver that keeps per-mapping state under the mmap lock would.
  */
+// tag::driver[]
 public final class HelloDriver implements VmOps {
     public static final String NAME = "hello";
 
@@ -65,11 +66,13 @@ public final class HelloDriver implements VmOps {
         context.assertWriteLocked();
         closes.incrementAndGet();
     }
+    // end::driver[]
 
     public long closeCount() {
         return closes.get();
     }
 
+    // tag::provider[]
     /** Found through META-INF/services/dev.mmlab.api.VmOpsProvider; parameters {@code greeting}, {@code pages}. */
     public static final class Provider implements VmOpsProvider {
         @Override
@@ -97,4 +100,5 @@ public final class HelloDriver implements VmOps {
             }
         }
     }
+    // end::provider[]
 }

@@ -30,10 +30,12 @@ class HelloDriverTest {
 
     @Test
     void pagesReadAsTheGreetingAndCloseRunsUnderTheWriteLock() {
+        // tag::registry[]
         HelloDriver hello = (HelloDriver) drivers.create("hello", Map.of("greeting", "1000"));
         Mm mm = newMm();
         long a = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ, MAP_SHARED, hello, 2 * PAGE_SIZE);
         assertThat(mm.read(a)).isEqualTo(1002);
+        // end::registry[]
         assertThat(mm.read(a + 3 * PAGE_SIZE)).isEqualTo(1005);
         assertThat(mm.procMaps()).contains("hello");
         mm.munmap(a, 4 * PAGE_SIZE);

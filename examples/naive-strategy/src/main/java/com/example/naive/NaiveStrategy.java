@@ -35,6 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link CoarseHold#WRITE}: drivers' coarse callbacks are always satisfied and faults never retry.
  * Waits are recorded with the holder as the blocker, so the lab can count this strategy's false conflicts.
  */
+// tag::strategy[]
 public final class NaiveStrategy implements LockingStrategy {
     public static final String NAME = "naive-mutex";
 
@@ -73,6 +74,7 @@ public final class NaiveStrategy implements LockingStrategy {
             mutex.release();
         }
     }
+    // end::strategy[]
 
     /** The one lock: a {@link ReentrantLock} plus the intent of its holder, for wait records and dumps. */
     static final class GlobalMutex implements MmLock {
