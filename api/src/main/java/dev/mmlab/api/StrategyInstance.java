@@ -17,23 +17,11 @@ public interface StrategyInstance {
 
     /** The parts of a strategy that keeps no per-VMA state. */
     static StrategyInstance of(MmLock mmLock, FaultHandler faultHandler, VmaTree vmaTree) {
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return mmLock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faultHandler;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return vmaTree;
-            }
-        };
+        return new Parts(mmLock, faultHandler, vmaTree);
     }
+
+    /** What {@link #of} returns. */
+    record Parts(MmLock mmLock, FaultHandler faultHandler, VmaTree vmaTree) implements StrategyInstance {}
 
     /** Per-VMA state for a VMA about to be created (a per-VMA lock, a sequence count), or null. */
     default VmaLockState newVmaState() {

@@ -11,6 +11,11 @@ public record VmFault(Page page, FaultOutcome outcome) {
         return new VmFault(page, FaultOutcome.MAPPED);
     }
 
+    /** {@code page} mapped, or {@link FaultOutcome#OOM} when its allocation returned null. */
+    public static VmFault mappedOrOom(Page page) {
+        return page == null ? failed(FaultOutcome.OOM) : mapped(page);
+    }
+
     public static VmFault failed(FaultOutcome outcome) {
         if (outcome == FaultOutcome.MAPPED) {
             throw new IllegalArgumentException("a failed fault needs an outcome other than MAPPED");

@@ -12,12 +12,10 @@ import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
-import dev.mmlab.api.VmOpsProvider;
-import dev.mmlab.api.mem.Page;
+import dev.mmlab.api.Vma;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -91,8 +89,7 @@ public final class LegacyFramebufferDriver implements VmOps {
         if ((index << Linux.PAGE_SHIFT) >= sizeBytes) {
             return VmFault.failed(FaultOutcome.BUS);
         }
-        Page page = context.allocator().allocateDevice(scanout(index));
-        return page == null ? VmFault.failed(FaultOutcome.OOM) : VmFault.mapped(page);
+        return VmFault.mappedOrOom(context.allocator().allocateDevice(scanout(index)));
     }
 
     /** Caller holds the mmap write lock (declared and asserted). */
@@ -119,22 +116,15 @@ public final class LegacyFramebufferDriver implements VmOps {
     }
 
     /** The {@code legacy-fb} provider: {@code size}. */
-    public static final class Provider implements VmOpsProvider {
-        static final Map<String, String> DEFAULTS = Map.of("size", "8m");
-
-        @Override
-        public String name() {
-            return NAME;
+    public static final class Provider extends ShippedProvider {
+        public Provider() {
+            super(NAME, "legacy frame-buffer PFN map (VM_IO|VM_PFNMAP); fault needs the mmap read lock, close the "
+                    + "write lock", Map.of("size", "8m"));
         }
 
         @Override
-        public String description() {
-            return "legacy frame-buffer PFN map (VM_IO|VM_PFNMAP); fault needs the mmap read lock, close the write lock";
-        }
-
-        @Override
-        public VmOps create(Map<String, String> parameters) {
-            return new LegacyFramebufferDriver(DriverParams.of(NAME, DEFAULTS, parameters).size("size"));
+        VmOps create(DriverParams p) {
+            return new LegacyFramebufferDriver(p.size("size"));
         }
     }
 }

@@ -1,19 +1,13 @@
 package dev.mmlab.drivers;
 
-import dev.mmlab.api.Access;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
-import dev.mmlab.api.VmOpsCallback;
-import dev.mmlab.api.VmOpsContext;
-import dev.mmlab.api.VmOpsProvider;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.PageAllocator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * A regular file mapped through the driver interface: pages come from the file's page cache, a miss reads the
@@ -24,13 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Unlike the native path a fault here never drops its lock for I/O (drivers have no fault retry), so
  * under a coarse lock a miss holds the mmap read lock for the whole device latency.
  */
-public final class PageCacheFileDriver implements VmOps {
+public final class PageCacheFileDriver extends PageCacheDriver {
     public static final String NAME = "pagecache-file";
 
     /** Inodes of driver files, far from the engine's own numbering. */
     private static final AtomicLong NEXT_INODE = new AtomicLong(0x4000_0000L);
-
-    private final PageCacheBinding binding;
 
     /**
      * @param path the file's name in /proc/pid/maps
@@ -38,65 +30,22 @@ public final class PageCacheFileDriver implements VmOps {
      * @param device what a page-cache miss reads from
      */
     public PageCacheFileDriver(String path, long sizeBytes, BlockDevice device) {
-        long inode = NEXT_INODE.getAndIncrement();
-        this.binding = new PageCacheBinding(NAME,
-                allocator -> BackingFile.regular(path, inode, sizeBytes, device, allocator));
+        super(NAME, file(path, NEXT_INODE.getAndIncrement(), sizeBytes, device));
     }
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public LockNeed lockNeed(VmOpsCallback callback) {
-        return LockNeed.FINE;
-    }
-
-    /** Makes the file on first use with {@code allocator}. Any lock or none. */
-    @Override
-    public BackingFile vmFile(PageAllocator allocator) {
-        return binding.fileFor(allocator);
-    }
-
-    /** The file, or null before the first mmap. */
-    public BackingFile file() {
-        return binding.file();
-    }
-
-    /** Any lock covering the VMA; may sleep on the device. */
-    @Override
-    public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
-        return binding.fault(vma, addr);
+    private static Function<PageAllocator, BackingFile> file(String path, long inode, long sizeBytes, BlockDevice device) {
+        return allocator -> BackingFile.regular(path, inode, sizeBytes, device, allocator);
     }
 
     /** The {@code pagecache-file} provider: {@code size}, {@code latency}, {@code errorRate}, {@code path}, {@code seed}. */
-    public static final class Provider implements VmOpsProvider {
-        static final Map<String, String> DEFAULTS = defaults();
-
-        private static Map<String, String> defaults() {
-            Map<String, String> d = new LinkedHashMap<>();
-            d.put("size", "16m");
-            d.put("latency", "0ns");
-            d.put("errorRate", "0");
-            d.put("path", "/data/pagecache-file");
-            d.put("seed", "1");
-            return d;
+    public static final class Provider extends ShippedProvider {
+        public Provider() {
+            super(NAME, "a file served from its page cache through the driver SPI; every callback FINE", Map.of(
+                    "size", "16m", "latency", "0ns", "errorRate", "0", "path", "/data/pagecache-file", "seed", "1"));
         }
 
         @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return "a file served from its page cache through the driver SPI; every callback FINE";
-        }
-
-        @Override
-        public VmOps create(Map<String, String> parameters) {
-            DriverParams p = DriverParams.of(NAME, DEFAULTS, parameters);
+        VmOps create(DriverParams p) {
             BlockDevice device = new BlockDevice(NAME, 8, 32, p.latency("latency"), p.probability("errorRate"),
                     p.integer("seed"));
             return new PageCacheFileDriver(p.string("path"), p.size("size"), device);

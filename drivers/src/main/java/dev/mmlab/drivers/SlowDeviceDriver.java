@@ -2,17 +2,14 @@ package dev.mmlab.drivers;
 
 import dev.mmlab.api.Access;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FineGrainedVmOps;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
-import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
-import dev.mmlab.api.VmOpsProvider;
+import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.BlockDevice;
-import dev.mmlab.api.mem.Page;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -22,7 +19,7 @@ import java.util.Map;
  * the mmap read lock for the whole sleep (drivers have no fault retry), which is what makes such a device
  * expensive for everyone else in the address space.
  */
-public final class SlowDeviceDriver implements VmOps {
+public final class SlowDeviceDriver extends FineGrainedVmOps {
     public static final String NAME = "slow-device";
 
     private final long sizeBytes;
@@ -33,18 +30,9 @@ public final class SlowDeviceDriver implements VmOps {
      * @param device what each fault reads from
      */
     public SlowDeviceDriver(long sizeBytes, BlockDevice device) {
+        super(NAME);
         this.sizeBytes = sizeBytes;
         this.device = device;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public LockNeed lockNeed(VmOpsCallback callback) {
-        return LockNeed.FINE;
     }
 
     /** The content of a fresh page at device page {@code index}. */
@@ -59,8 +47,7 @@ public final class SlowDeviceDriver implements VmOps {
         if ((index << Linux.PAGE_SHIFT) >= sizeBytes || !device.readPage()) {
             return VmFault.failed(FaultOutcome.BUS);
         }
-        Page page = context.allocator().allocateDevice(content(index));
-        return page == null ? VmFault.failed(FaultOutcome.OOM) : VmFault.mapped(page);
+        return VmFault.mappedOrOom(context.allocator().allocateDevice(content(index)));
     }
 
     /** The device the faults read from (its read count shows how many faults slept). */
@@ -69,31 +56,14 @@ public final class SlowDeviceDriver implements VmOps {
     }
 
     /** The {@code slow-device} provider: {@code latency}, {@code errorRate}, {@code size}, {@code seed}. */
-    public static final class Provider implements VmOpsProvider {
-        static final Map<String, String> DEFAULTS = defaults();
-
-        private static Map<String, String> defaults() {
-            Map<String, String> d = new LinkedHashMap<>();
-            d.put("latency", "2ms");
-            d.put("errorRate", "0");
-            d.put("size", "16m");
-            d.put("seed", "1");
-            return d;
+    public static final class Provider extends ShippedProvider {
+        public Provider() {
+            super(NAME, "a device whose fault sleeps on I/O (BlockDevice latency); every callback FINE",
+                    Map.of("latency", "2ms", "errorRate", "0", "size", "16m", "seed", "1"));
         }
 
         @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return "a device whose fault sleeps on I/O (BlockDevice latency); every callback FINE";
-        }
-
-        @Override
-        public VmOps create(Map<String, String> parameters) {
-            DriverParams p = DriverParams.of(NAME, DEFAULTS, parameters);
+        VmOps create(DriverParams p) {
             return new SlowDeviceDriver(p.size("size"), new BlockDevice(NAME, 240, 0, p.latency("latency"),
                     p.probability("errorRate"), p.integer("seed")));
         }

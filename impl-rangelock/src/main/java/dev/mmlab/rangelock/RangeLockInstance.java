@@ -1,11 +1,8 @@
 package dev.mmlab.rangelock;
 
-import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.MmContext;
-import dev.mmlab.api.MmLock;
 import dev.mmlab.api.StrategyInstance;
-import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
@@ -53,7 +50,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * spinlock's, microseconds long, and are only counted (rangelock.vma_lock_contended).
  * </pre>
  */
-final class RangeLockInstance implements StrategyInstance {
+final class RangeLockInstance {
     static final String LOCK_NAME = "range_lock";
 
     private final RangeLock rangeLock;
@@ -77,19 +74,9 @@ final class RangeLockInstance implements StrategyInstance {
         this.faultHandler = new RangeFaultHandler(this);
     }
 
-    @Override
-    public MmLock mmLock() {
-        return mmLock;
-    }
-
-    @Override
-    public FaultHandler faultHandler() {
-        return faultHandler;
-    }
-
-    @Override
-    public VmaTree vmaTree() {
-        return tree;
+    /** The parts the engine uses: the syscall lock, the fault handler and the tree, all over this state. */
+    StrategyInstance parts() {
+        return StrategyInstance.of(mmLock, faultHandler, tree);
     }
 
     RangeLock rangeLock() {

@@ -59,6 +59,6 @@ public final class RangeLockStrategy implements LockingStrategy {
                     + Linux.PAGE_SIZE + " bytes, got " + granule);
         }
         RangeLock lock = "list".equals(config.get(IMPL)) ? new ListRangeLock() : new TreeRangeLock();
-        return new RangeLockInstance(lock, granule, context);
+        return new RangeLockInstance(lock, granule, context).parts();
     }
 }

@@ -1,15 +1,11 @@
 package dev.mmlab.bench.replay;
 
 import dev.mmlab.api.Access;
-import dev.mmlab.api.FaultOutcome;
-import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.Vma;
+import dev.mmlab.api.FineGrainedVmOps;
 import dev.mmlab.api.VmFault;
 import dev.mmlab.api.VmFlags;
-import dev.mmlab.api.VmOps;
-import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
-import dev.mmlab.api.mem.Page;
+import dev.mmlab.api.Vma;
 
 /**
  * A kernel-installed special mapping ({@code [vdso]}, {@code [vvar]}, {@code [vvar_vclock]}, ...) as
@@ -18,29 +14,16 @@ import dev.mmlab.api.mem.Page;
  * {@code special_mapping_fault} is, so it does not push a fine-grained strategy onto the coarse lock.
  * Thread-safe (stateless).
  */
-final class SpecialMapping implements VmOps {
-    private final String name;
-
+final class SpecialMapping extends FineGrainedVmOps {
+    /** @param name the name as /proc/pid/maps shows it, brackets included */
     SpecialMapping(String name) {
-        this.name = name;
-    }
-
-    /** The name as /proc/pid/maps shows it, brackets included. */
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public LockNeed lockNeed(VmOpsCallback callback) {
-        return LockNeed.FINE;
+        super(name);
     }
 
     /** A fresh device page; may return OOM when the allocator is limited. Takes no lock. */
     @Override
     public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
-        Page page = context.allocator().allocateDevice(vma.pgoffOf(addr));
-        return page == null ? VmFault.failed(FaultOutcome.OOM) : VmFault.mapped(page);
+        return VmFault.mappedOrOom(context.allocator().allocateDevice(vma.pgoffOf(addr)));
     }
 
     @Override

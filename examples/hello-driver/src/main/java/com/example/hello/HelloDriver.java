@@ -3,15 +3,13 @@ package com.example.hello;
 import dev.mmlab.api.Access;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
-import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.VmFault;
-import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
 import dev.mmlab.api.VmOpsProvider;
-import dev.mmlab.api.mem.Page;
+import dev.mmlab.api.Vma;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -56,8 +54,7 @@ public final class HelloDriver implements VmOps {
     /** Any lock covering the VMA; allocates one page. */
     @Override
     public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
-        Page page = context.allocator().allocateDevice(greeting + vma.pgoffOf(addr));
-        return page == null ? VmFault.failed(FaultOutcome.OOM) : VmFault.mapped(page);
+        return VmFault.mappedOrOom(context.allocator().allocateDevice(greeting + vma.pgoffOf(addr)));
     }
 
     /** Caller holds the mmap write lock: declared (by default) and asserted. */

@@ -1,10 +1,13 @@
 package dev.mmlab.drivers;
 
+import dev.mmlab.api.Access;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FineGrainedVmOps;
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.VmFault;
+import dev.mmlab.api.VmOpsContext;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.PageAllocator;
@@ -12,20 +15,26 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * The file behind a page-cache driver, made on first mmap with the mm's page allocator (a driver is created
- * before any address space exists, and a {@link BackingFile} needs the allocator its pages come from). Every
- * address space mapping one driver instance must share that allocator, as processes of one machine do.
- * Lock-free: racing first mmaps agree on one file by CAS.
+ * A driver served from a page cache (a file, a shmem object), every callback FINE. The file is made on first
+ * mmap with the mm's page allocator (a driver is created before any address space exists, and a
+ * {@link BackingFile} needs the allocator its pages come from); every address space mapping one driver
+ * instance must share that allocator, as processes of one machine do.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The file binding is one reference set once by CAS: racing first mmaps
+ *       agree on one file. The pages belong to the file's page cache, which has its own per-index atomicity.</li>
+ *   <li><b>Lock order.</b> None of its own: callbacks run under whatever lock covers the VMA, or none.</li>
+ * </ul>
  */
-final class PageCacheBinding {
+abstract class PageCacheDriver extends FineGrainedVmOps {
     private record Bound(PageAllocator allocator, BackingFile file) {}
 
-    private final String driver;
     private final Function<PageAllocator, BackingFile> factory;
     private final AtomicReference<Bound> bound = new AtomicReference<>();
 
-    PageCacheBinding(String driver, Function<PageAllocator, BackingFile> factory) {
-        this.driver = driver;
+    PageCacheDriver(String name, Function<PageAllocator, BackingFile> factory) {
+        super(name);
         this.factory = factory;
     }
 
@@ -34,7 +43,8 @@ final class PageCacheBinding {
      *
      * @throws ErrnoException EINVAL when an address space with another allocator maps this instance
      */
-    BackingFile fileFor(PageAllocator allocator) {
+    @Override
+    public BackingFile vmFile(PageAllocator allocator) {
         Bound b = bound.get();
         if (b == null) {
             Bound mine = new Bound(allocator, factory.apply(allocator));
@@ -44,23 +54,24 @@ final class PageCacheBinding {
             }
         }
         if (b.allocator() != allocator) {
-            throw new ErrnoException(Errno.EINVAL, "driver " + driver + " is already mapped by address spaces"
+            throw new ErrnoException(Errno.EINVAL, "driver " + name() + " is already mapped by address spaces"
                     + " with another page allocator; create one driver instance per machine");
         }
         return b.file();
     }
 
     /** The file, or null before the first mmap. */
-    BackingFile file() {
+    public BackingFile file() {
         Bound b = bound.get();
         return b == null ? null : b.file();
     }
 
     /**
-     * The page-cache page for {@code addr} with a reference for the fault. May sleep on the device.
-     * Beyond the end of the file: SIGBUS, as {@code filemap_fault}.
+     * The page-cache page for {@code addr} with a reference for the fault. Any lock covering the VMA; may sleep
+     * on the device. Beyond the end of the file: SIGBUS, as {@code filemap_fault}.
      */
-    VmFault fault(Vma vma, long addr) {
+    @Override
+    public VmFault fault(VmOpsContext context, Vma vma, long addr, Access access) {
         BackingFile f = file();
         long index = vma.pgoffOf(addr);
         if (f == null || index >= Linux.pages(Linux.pageAlign(f.sizeBytes()))) {
