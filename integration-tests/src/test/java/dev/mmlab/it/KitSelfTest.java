@@ -27,6 +27,7 @@ import dev.mmlab.conformance.ModelOp;
 import dev.mmlab.conformance.ReferenceModel;
 import dev.mmlab.conformance.StrategyUnderTest;
 import dev.mmlab.conformance.Watchdog;
+import dev.mmlab.testing.StrategyInstances;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -167,22 +168,7 @@ class KitSelfTest {
                     return core.fault(new HoldingFaultAttempt(g), core.tree().find(addr), addr, access);
                 }
             };
-            return new StrategyInstance() {
-                @Override
-                public MmLock mmLock() {
-                    return lock;
-                }
-
-                @Override
-                public FaultHandler faultHandler() {
-                    return faults;
-                }
-
-                @Override
-                public VmaTree vmaTree() {
-                    return tree;
-                }
-            };
+            return StrategyInstances.of(lock, faults, tree);
         }
     }
 }

@@ -23,6 +23,7 @@ import dev.mmlab.api.mm.SnapshotVmaTree;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.testing.StrategyInstances;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
@@ -59,22 +60,7 @@ final class FineRangeTestStrategy implements LockingStrategy {
         VmaTree tree = new SnapshotVmaTree();
         RangeLock lock = new RangeLock(context.waits());
         FaultHandler faults = new Faults(lock, tree, context.counters());
-        return new StrategyInstance() {
-            @Override
-            public MmLock mmLock() {
-                return lock;
-            }
-
-            @Override
-            public FaultHandler faultHandler() {
-                return faults;
-            }
-
-            @Override
-            public VmaTree vmaTree() {
-                return tree;
-            }
-        };
+        return StrategyInstances.of(lock, faults, tree);
     }
 
     private static final class Held {
