@@ -34,4 +34,27 @@ class JmhHarnessTest {
             assertThat(r.getPrimaryResult().getScore()).as(r.getParams().getBenchmark()).isPositive();
         }
     }
+
+    /** The variants the former measuring harnesses' figures come from: bytes per VMA, held ranges, two threads. */
+    @Test
+    void footprintAndTwoThreadsBesideHeldRangesRun() {
+        Options opts = new OptionsBuilder()
+                .include(VmaFootprintBenchmark.class.getName() + ".newAnonVma")
+                .include(SyscallBenchmark.class.getName() + ".lockWriteRange")
+                .param("strategy", "rangelock")
+                .param("vmas", "10")
+                .param("heldRanges", "4")
+                .threads(2)
+                .forks(0)
+                .warmupIterations(0)
+                .measurementIterations(1)
+                .measurementTime(TimeValue.milliseconds(100))
+                .shouldFailOnError(true)
+                .build();
+        Collection<RunResult> results = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> new Runner(opts).run());
+        assertThat(results).hasSize(2);
+        for (RunResult r : results) {
+            assertThat(r.getPrimaryResult().getScore()).as(r.getParams().getBenchmark()).isPositive();
+        }
+    }
 }
