@@ -20,6 +20,7 @@ import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.LatencyModel;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.testing.TestMms;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

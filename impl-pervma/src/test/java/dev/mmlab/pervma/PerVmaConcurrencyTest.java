@@ -16,8 +16,8 @@ import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.LockWait;
 import dev.mmlab.pervma.PerVmaTesting.HoldingDriver;
-import dev.mmlab.pervma.PerVmaTesting.Worker;
 import dev.mmlab.pervma.lock.VmaLock;
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -49,14 +49,14 @@ class PerVmaConcurrencyTest {
             long successBefore = mm.counters().get("pervma.success");
 
             MmLockGuard writer = mm.mmLock().lock(LockIntent.of(OpKind.MPROTECT, LockIntent.Mode.WRITE, x, x + 4 * PAGE_SIZE));
-            Worker onX;
+            TestThread onX;
             try {
                 writer.startWrite(mm.tree().find(x));
-                Worker onY = Worker.start("fault-y", () -> mm.write(y + PAGE_SIZE, 2));
+                TestThread onY = TestThread.start("fault-y", () -> mm.write(y + PAGE_SIZE, 2));
                 onY.finish();
                 assertThat(mm.counters().get("pervma.success")).isEqualTo(successBefore + 1);
 
-                onX = Worker.start("fault-x", () -> assertThat(mm.read(x + PAGE_SIZE)).isZero());
+                onX = TestThread.start("fault-x", () -> assertThat(mm.read(x + PAGE_SIZE)).isZero());
                 onX.awaitBlocked();
                 onX.assertStillBlockedAfter(50);
                 assertThat(mm.counters().get("pervma.abort")).as("x is write-locked: abort, then the mmap lock").isEqualTo(1);
@@ -86,10 +86,10 @@ class PerVmaConcurrencyTest {
             HoldingDriver driver = new HoldingDriver();
             long x = mapHeld(mm, driver);
             driver.hold();
-            Worker fault = Worker.start("fault", () -> assertThat(mm.fault(x, Access.WRITE)).isEqualTo(FaultOutcome.MAPPED));
+            TestThread fault = TestThread.start("fault", () -> assertThat(mm.fault(x, Access.WRITE)).isEqualTo(FaultOutcome.MAPPED));
             driver.awaitEntered();
 
-            Worker mprotect = Worker.start("mprotect", () -> mm.mprotect(x, 4 * PAGE_SIZE, PROT_READ));
+            TestThread mprotect = TestThread.start("mprotect", () -> mm.mprotect(x, 4 * PAGE_SIZE, PROT_READ));
             mprotect.awaitBlocked();
             mprotect.assertStillBlockedAfter(50);
             driver.release();
@@ -116,9 +116,9 @@ class PerVmaConcurrencyTest {
             HoldingDriver driver = new HoldingDriver();
             long x = mapHeld(mm, driver);
             driver.hold();
-            Worker fault = Worker.start("fault", () -> mm.fault(x, Access.READ));
+            TestThread fault = TestThread.start("fault", () -> mm.fault(x, Access.READ));
             driver.awaitEntered();
-            Worker mprotect = Worker.start("mprotect", () -> mm.mprotect(x + 3 * PAGE_SIZE, PAGE_SIZE, PROT_READ));
+            TestThread mprotect = TestThread.start("mprotect", () -> mm.mprotect(x + 3 * PAGE_SIZE, PAGE_SIZE, PROT_READ));
             mprotect.awaitBlocked();
             driver.release();
             fault.finish();
@@ -141,11 +141,11 @@ class PerVmaConcurrencyTest {
             HoldingDriver driver = new HoldingDriver();
             long x = mapHeld(mm, driver);
             driver.hold();
-            Worker fault = Worker.start("fault", () -> mm.fault(x, Access.WRITE));
+            TestThread fault = TestThread.start("fault", () -> mm.fault(x, Access.WRITE));
             driver.awaitEntered();
 
             PerVmaTesting.parts(mm).skipStartWrite(1);
-            Worker mprotect = Worker.start("mprotect", () -> mm.mprotect(x, 4 * PAGE_SIZE, PROT_READ));
+            TestThread mprotect = TestThread.start("mprotect", () -> mm.mprotect(x, 4 * PAGE_SIZE, PROT_READ));
             // Unprotected, mprotect does not wait in vma_start_write: it publishes the read-only VMA and
             // write-protects PTEs while the fault is still inside. (The 6.15 form then waits in
             // vma_mark_detached for the reader, after the damage; the 6.4 form does not wait at all.)
@@ -167,7 +167,7 @@ class PerVmaConcurrencyTest {
         });
     }
 
-    private static void awaitDoneOrBlockedAfterChange(Mm mm, Worker w, long addr) throws InterruptedException {
+    private static void awaitDoneOrBlockedAfterChange(Mm mm, TestThread w, long addr) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (w.isAlive() && !(mm.tree().find(addr) != null && !mm.tree().find(addr).has(dev.mmlab.api.VmFlags.VM_WRITE)
                 && (w.getState() == Thread.State.WAITING || w.getState() == Thread.State.TIMED_WAITING))) {
@@ -190,7 +190,7 @@ class PerVmaConcurrencyTest {
             assertThat(held).isSameAs(mm.tree().find(x));
             VmaLock lock = PerVmaInstance.lockOf(held);
 
-            Worker munmap = Worker.start("munmap", () -> mm.munmap(x + PAGE_SIZE, PAGE_SIZE));
+            TestThread munmap = TestThread.start("munmap", () -> mm.munmap(x + PAGE_SIZE, PAGE_SIZE));
             munmap.awaitBlocked();
             munmap.assertStillBlockedAfter(50);
             assertThat(held.isDetached()).isFalse();
@@ -220,7 +220,7 @@ class PerVmaConcurrencyTest {
             Vma stack = parts.lockVmaForRead(start, walker());
             assertThat(stack.start()).isEqualTo(start);
 
-            Worker grow = Worker.start("grow", () -> mm.write(start - PAGE_SIZE, 5));
+            TestThread grow = TestThread.start("grow", () -> mm.write(start - PAGE_SIZE, 5));
             grow.awaitBlocked();
             grow.assertStillBlockedAfter(50);
             assertThat(mm.tree().find(start - PAGE_SIZE)).as("StackRot: no expansion under a read lock").isNull();
@@ -244,15 +244,15 @@ class PerVmaConcurrencyTest {
             long end = mm.tree().find(start).end();
             int grow = 300;
             AtomicBoolean stop = new AtomicBoolean();
-            Worker grower = Worker.start("grower", () -> {
+            TestThread grower = TestThread.start("grower", () -> {
                 for (int i = 1; i <= grow; i++) {
                     mm.write(start - i * PAGE_SIZE, 1000 + i);
                 }
             });
-            Worker[] faulters = new Worker[2];
+            TestThread[] faulters = new TestThread[2];
             for (int t = 0; t < faulters.length; t++) {
                 int parity = t;
-                faulters[t] = Worker.start("faulter-" + t, () -> {
+                faulters[t] = TestThread.start("faulter-" + t, () -> {
                     SplittableRandom rnd = new SplittableRandom(parity);
                     int pages = (int) ((end - start) >> PAGE_SHIFT) - 1; // the top page holds the arguments
                     long[] mine = new long[pages];
@@ -269,14 +269,14 @@ class PerVmaConcurrencyTest {
                     }
                 });
             }
-            Worker maps = Worker.start("maps", () -> {
+            TestThread maps = TestThread.start("maps", () -> {
                 while (!stop.get()) {
                     assertThat(mm.procMaps()).contains("[stack]");
                 }
             });
             grower.finish();
             stop.set(true);
-            for (Worker f : faulters) {
+            for (TestThread f : faulters) {
                 f.finish();
             }
             maps.finish();
@@ -300,14 +300,14 @@ class PerVmaConcurrencyTest {
             long x = mm.mmapAnon(BASE, 4 * PAGE_SIZE, RW, MAP_FIXED);
             mm.mmapAnon(BASE + 64 * PAGE_SIZE, 4 * PAGE_SIZE, PROT_READ, MAP_FIXED);
             MmLockGuard writer = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, PAGE_SIZE));
-            Worker blocked;
+            TestThread blocked;
             try {
-                Worker free = Worker.start("maps", () -> assertThat(mm.procMaps().lines()).hasSize(2));
+                TestThread free = TestThread.start("maps", () -> assertThat(mm.procMaps().lines()).hasSize(2));
                 free.finish();
                 assertThat(mm.counters().get("proc_maps.vma_locked")).isEqualTo(2);
 
                 writer.startWrite(mm.tree().find(x));
-                blocked = Worker.start("maps-on-marked", () -> assertThat(mm.procMaps().lines()).hasSize(2));
+                blocked = TestThread.start("maps-on-marked", () -> assertThat(mm.procMaps().lines()).hasSize(2));
                 blocked.awaitBlocked();
                 blocked.assertStillBlockedAfter(50);
             } finally {
@@ -326,9 +326,9 @@ class PerVmaConcurrencyTest {
             Mm mm = PerVmaTesting.newMm(form, "mapsUnderVmaLock", "false");
             mm.mmapAnon(BASE, 4 * PAGE_SIZE, RW, MAP_FIXED);
             MmLockGuard writer = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, PAGE_SIZE));
-            Worker maps;
+            TestThread maps;
             try {
-                maps = Worker.start("maps", mm::procMaps);
+                maps = TestThread.start("maps", mm::procMaps);
                 maps.awaitBlocked();
                 maps.assertStillBlockedAfter(50);
             } finally {
@@ -353,7 +353,7 @@ class PerVmaConcurrencyTest {
             mm.write(x, 0);
             AtomicBoolean stop = new AtomicBoolean();
             long[] expected = new long[pages];
-            Worker faulter = Worker.start("faulter", () -> {
+            TestThread faulter = TestThread.start("faulter", () -> {
                 SplittableRandom rnd = new SplittableRandom(1);
                 while (!stop.get()) {
                     int p = rnd.nextInt(pages);

@@ -3,8 +3,6 @@ package dev.mmlab.pervma;
 import dev.mmlab.api.Access;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.LockingStrategy;
-import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmFault;
 import dev.mmlab.api.VmOps;
@@ -13,7 +11,7 @@ import dev.mmlab.api.VmOpsContext;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.check.Violation;
 import dev.mmlab.api.mm.Mm;
-import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.testing.TestMms;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,18 +28,14 @@ final class PerVmaTesting {
         return Stream.of("rwsem", "refcount");
     }
 
+    /** An address space under pervma with lock form {@code form} and further options as key, value pairs. */
     static Mm newMm(String form, String... keyValues) {
-        return newMm(MmConfig.defaults(), form, keyValues);
-    }
-
-    static Mm newMm(MmConfig config, String form, String... keyValues) {
         Map<String, String> options = new HashMap<>();
         options.put("lock", form);
         for (int i = 0; i < keyValues.length; i += 2) {
             options.put(keyValues[i], keyValues[i + 1]);
         }
-        LockingStrategy s = new PerVmaStrategy();
-        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), options), config);
+        return TestMms.create(new PerVmaStrategy(), options);
     }
 
     static PerVmaInstance parts(Mm mm) {
@@ -103,74 +97,6 @@ final class PerVmaTesting {
                 }
             }
             return VmFault.mapped(context.allocator().allocateDevice(addr));
-        }
-    }
-
-    /** A named daemon thread that keeps what its body threw; waits for it to block or finish. */
-    static final class Worker extends Thread {
-        interface Body {
-            void run() throws Exception;
-        }
-
-        private final Body body;
-        private volatile Throwable failure;
-
-        private Worker(String name, Body body) {
-            super(name);
-            this.body = body;
-            setDaemon(true);
-        }
-
-        static Worker start(String name, Body body) {
-            Worker w = new Worker(name, body);
-            w.start();
-            return w;
-        }
-
-        @Override
-        public void run() {
-            try {
-                body.run();
-            } catch (Throwable e) {
-                failure = e;
-            }
-        }
-
-        /** Waits (up to 10 s) until this thread is parked: blocked in the call under test. */
-        void awaitBlocked() {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (true) {
-                State s = getState();
-                if (s == State.WAITING || s == State.TIMED_WAITING) {
-                    return;
-                }
-                if (s == State.TERMINATED) {
-                    throw new AssertionError(getName() + " finished instead of blocking", failure);
-                }
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError(getName() + " did not block within 10 s; state " + s);
-                }
-                Thread.yield();
-            }
-        }
-
-        /** Stays running (not finished) for {@code millis}: shows it is blocked, not merely slow to start. */
-        void assertStillBlockedAfter(long millis) throws InterruptedException {
-            join(millis);
-            if (!isAlive()) {
-                throw new AssertionError(getName() + " finished but should still be blocked", failure);
-            }
-        }
-
-        /** Joins (up to 10 s) and rethrows what the body threw. */
-        void finish() throws InterruptedException {
-            join(10_000);
-            if (isAlive()) {
-                throw new AssertionError(getName() + " still running after 10 s; state " + getState());
-            }
-            if (failure != null) {
-                throw new AssertionError(getName() + " failed", failure);
-            }
         }
     }
 }

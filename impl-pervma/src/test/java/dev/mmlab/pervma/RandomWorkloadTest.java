@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.MemoryAccessException;
 import dev.mmlab.api.mm.Mm;
-import dev.mmlab.pervma.PerVmaTesting.Worker;
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -36,15 +36,15 @@ class RandomWorkloadTest {
             Mm mm = PerVmaTesting.newMm(form);
             mm.mmapAnon(SHARED, SHARED_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
             Model[] models = new Model[THREADS];
-            Worker[] workers = new Worker[THREADS];
+            TestThread[] workers = new TestThread[THREADS];
             long deadline = System.nanoTime() + RUN_NANOS;
             for (int t = 0; t < THREADS; t++) {
                 Model m = new Model(t);
                 models[t] = m;
                 mm.mmapAnon(m.base, OWN_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
-                workers[t] = Worker.start("worker-" + t, () -> m.run(mm, deadline));
+                workers[t] = TestThread.start("worker-" + t, () -> m.run(mm, deadline));
             }
-            for (Worker w : workers) {
+            for (TestThread w : workers) {
                 w.finish();
             }
             long ops = 0;

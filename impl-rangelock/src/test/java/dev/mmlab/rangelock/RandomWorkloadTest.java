@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.rwsem.RwsemStrategy;
+import dev.mmlab.testing.TestMms;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,13 +20,13 @@ class RandomWorkloadTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(40);
 
     static String[] impls() {
-        return TestMms.impls();
+        return RangeLockTesting.impls();
     }
 
     @ParameterizedTest
     @MethodSource("impls")
     void fourThreadsOwnAndSharedRegionsLeaveAValidAddressSpace(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             RandomWorkload w = new RandomWorkload(mm, 4, true, true);
             long ops = w.run(3000);
@@ -41,7 +43,7 @@ class RandomWorkloadTest {
     @ParameterizedTest
     @MethodSource("impls")
     void disjointWorkRecordsNoFalseConflict(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             RandomWorkload w = new RandomWorkload(mm, 4, false, false);
             long ops = w.run(1500);
@@ -59,7 +61,7 @@ class RandomWorkloadTest {
     /** The same disjoint work under rwsem does record false conflicts: the measurement can tell. */
     @Test
     void disjointWorkUnderRwsemRecordsFalseConflicts() {
-        Mm mm = TestMms.rwsem();
+        Mm mm = TestMms.create(new RwsemStrategy());
         assertTimeoutPreemptively(TIMEOUT, () -> {
             RandomWorkload w = new RandomWorkload(mm, 4, false, false);
             long ops = w.run(1000);

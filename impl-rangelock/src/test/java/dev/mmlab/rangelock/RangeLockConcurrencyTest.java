@@ -15,6 +15,8 @@ import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.stats.LockWait;
+import dev.mmlab.rwsem.RwsemStrategy;
+import dev.mmlab.testing.TestMms;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -38,7 +40,7 @@ class RangeLockConcurrencyTest {
     private ExecutorService pool;
 
     static String[] impls() {
-        return TestMms.impls();
+        return RangeLockTesting.impls();
     }
 
     @BeforeEach
@@ -56,7 +58,7 @@ class RangeLockConcurrencyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void aFaultProceedsWhileAnMunmapOfADisjointRangeHoldsItsLock(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             FaultWhileMunmapHeld run = faultWhileMunmapHeld(mm);
             assertThat(run.faultFinishedWhileHeld).as("the fault finished while the munmap held its range").isTrue();
@@ -71,7 +73,7 @@ class RangeLockConcurrencyTest {
      */
     @Test
     void underRwsemTheSameFaultWaitsForTheMunmap() {
-        Mm mm = TestMms.rwsem(java.util.Map.of("munmapDowngrade", "false"));
+        Mm mm = TestMms.create(new RwsemStrategy(), java.util.Map.of("munmapDowngrade", "false"));
         assertTimeoutPreemptively(TIMEOUT, () -> {
             FaultWhileMunmapHeld run = faultWhileMunmapHeld(mm);
             assertThat(run.faultFinishedWhileHeld).isFalse();
@@ -101,7 +103,7 @@ class RangeLockConcurrencyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void anMunmapWaitsForAFaultOnTheSameRange(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             BlockingDriver driver = new BlockingDriver().blockIn(VmOpsCallback.FAULT);
             long dev = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, driver, 0);
@@ -128,7 +130,7 @@ class RangeLockConcurrencyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void aFaultWaitsForAnMunmapOfTheSameRangeThenSeesItsResult(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
             // The munmap's lock, taken as the engine takes it; the test releases it after unmapping by hand.
@@ -159,7 +161,7 @@ class RangeLockConcurrencyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void anMmapThatMergesWithANeighbourExcludesFaultsOnThatNeighbour(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             long n = mm.mmapAnon(64 * PMD_SIZE, 4 * PMD_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
             long lastPage = n + 4 * PMD_SIZE - PAGE_SIZE;
@@ -199,7 +201,7 @@ class RangeLockConcurrencyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void theNoAddressMmapRaceEndsWithTwoDisjointVmas(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         int rounds = 300;
         long len = 3 * PAGE_SIZE;
         assertTimeoutPreemptively(TIMEOUT, () -> {

@@ -19,14 +19,10 @@ import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,7 +32,7 @@ class RangeLockStrategyTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     static String[] impls() {
-        return TestMms.impls();
+        return RangeLockTesting.impls();
     }
 
     @Test
@@ -64,7 +60,7 @@ class RangeLockStrategyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void mapsFaultsSplitsMergesAndUnmaps(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         long a = mm.mmapAnon(0, 8 * PMD_SIZE, PROT_READ | PROT_WRITE, 0);
         for (long p = a; p < a + 8 * PMD_SIZE; p += PMD_SIZE / 2) {
             mm.write(p, p);
@@ -91,7 +87,7 @@ class RangeLockStrategyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void guardCoversOnlyItsRangeAndModeAndIsCoarseOnlyForTheFullRange(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         try (MmLockGuard g = mm.mmLock().lock(LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, 0x10000, 0x20000))) {
             assertThat(g.covers(0x10000, 0x20000, false)).isTrue();
             assertThat(g.covers(0x11000, 0x12000, false)).isTrue();
@@ -115,7 +111,7 @@ class RangeLockStrategyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void aDriverWhoseFaultNeedsTheCoarseLockGetsTheFullRange(String impl) {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         BlockingDriver coarse = new BlockingDriver().need(VmOpsCallback.FAULT, LockNeed.COARSE_READ);
         BlockingDriver fine = new BlockingDriver();
         long c = mm.mmapDriver(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, coarse, 0);
@@ -133,24 +129,16 @@ class RangeLockStrategyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void aSyscallInterruptedWhileWaitingGetsEintrAndHoldsNothing(String impl) throws Exception {
-        Mm mm = TestMms.rangelock(impl);
+        Mm mm = RangeLockTesting.newMm(impl);
         long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
         assertTimeoutPreemptively(TIMEOUT, () -> {
             MmLockGuard held = mm.mmLock().lock(LockIntent.of(OpKind.MPROTECT, LockIntent.Mode.WRITE, a, a + PAGE_SIZE));
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    mm.munmap(a, 4 * PAGE_SIZE);
-                } catch (Throwable e) {
-                    thrown.set(e);
-                }
-            });
-            t.start();
-            waitUntilParked(t);
+            TestThread t = TestThread.start("munmap", () -> mm.munmap(a, 4 * PAGE_SIZE));
+            t.awaitBlocked();
             t.interrupt();
-            t.join();
-            assertThat(thrown.get()).isInstanceOf(ErrnoException.class);
-            assertThat(((ErrnoException) thrown.get()).errno()).isEqualTo(Errno.EINTR);
+            Throwable thrown = t.failure();
+            assertThat(thrown).isInstanceOf(ErrnoException.class);
+            assertThat(((ErrnoException) thrown).errno()).isEqualTo(Errno.EINTR);
             held.close();
             assertThat(mm.mmLock().isIdle()).isTrue();
             assertThat(mm.tree().size()).as("nothing changed").isEqualTo(1);
@@ -160,7 +148,7 @@ class RangeLockStrategyTest {
     @ParameterizedTest
     @MethodSource("impls")
     void forkCopiesUnderTheFullWriteRangeAndBothSidesCopyOnWrite(String impl) {
-        Mm parent = TestMms.rangelock(impl);
+        Mm parent = RangeLockTesting.newMm(impl);
         long a = parent.mmapAnon(0, 4 * PMD_SIZE, PROT_READ | PROT_WRITE, 0);
         parent.write(a, 1);
         parent.write(a + 3 * PMD_SIZE, 2);
@@ -172,16 +160,5 @@ class RangeLockStrategyTest {
         assertThat(parent.read(a)).isEqualTo(1);
         assertThat(child.read(a + 3 * PMD_SIZE)).isEqualTo(2);
         assertThat(InvariantChecker.check(List.of(parent, child), List.of())).isEmpty();
-    }
-
-    /** Waits until {@code t} is parked (waiting for a lock). */
-    static void waitUntilParked(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(t + " never waited; state " + t.getState());
-            }
-            Thread.sleep(1);
-        }
     }
 }

@@ -11,9 +11,9 @@ import dev.mmlab.api.OpKind;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.stats.LockWait;
+import dev.mmlab.testing.TestMms;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +29,7 @@ class FalseConflictTest {
     @Test
     void faultOnDisjointRangeBehindMunmapIsAFalseConflict() {
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-            Mm mm = RwsemTesting.newMm(Map.of());
+            Mm mm = TestMms.create(new RwsemStrategy());
             long b = mm.mmapAnon(0, P, PROT_READ | PROT_WRITE, 0);
             CountDownLatch entered = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);

@@ -8,10 +8,10 @@ import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.testing.TestMms;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.RepeatedTest;
@@ -48,7 +48,7 @@ class RandomWorkloadTest {
     @RepeatedTest(2)
     void randomWorkloadLosesNoWriteAndLeavesNoViolation() {
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-            Mm mm = RwsemTesting.newMm(Map.of());
+            Mm mm = TestMms.create(new RwsemStrategy());
             long shared = mm.mmap(0, THREADS * P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, null, 0);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long deadline = System.nanoTime() + 2_500_000_000L;

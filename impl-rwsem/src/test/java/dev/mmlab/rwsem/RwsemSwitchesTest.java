@@ -18,6 +18,8 @@ import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.LatencyModel;
 import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.testing.TestMms;
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -25,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The three switches of the rwsem baseline, each observable, and killable waits of syscalls. */
@@ -45,7 +46,7 @@ class RwsemSwitchesTest {
 
     /** Writer (mmap) beside a fault waiting 400 ms for I/O: returns {writer done, fault done} in ns. */
     private static long[] writerBesideSlowFault(boolean faultRetry) throws Exception {
-        Mm mm = RwsemTesting.newMm(Map.of("faultRetry", Boolean.toString(faultRetry)));
+        Mm mm = TestMms.create(new RwsemStrategy(), Map.of("faultRetry", Boolean.toString(faultRetry)));
         BlockDevice dev = slow(400);
         BackingFile f = BackingFile.regular("/f", 1, P, dev, mm.allocator());
         long a = mm.mmap(0, P, PROT_READ, MAP_PRIVATE, OpenFile.readOnly(f), 0);
@@ -80,7 +81,7 @@ class RwsemSwitchesTest {
      * Returns how long that fault took, in ms.
      */
     private static long faultBesidePopulate(boolean populateDropsLock) throws Exception {
-        Mm mm = RwsemTesting.newMm(Map.of("populateDropsLock", Boolean.toString(populateDropsLock)));
+        Mm mm = TestMms.create(new RwsemStrategy(), Map.of("populateDropsLock", Boolean.toString(populateDropsLock)));
         long other = mm.mmapAnon(0, P, RW, 0);
         BlockDevice dev = slow(150);
         BackingFile f = BackingFile.regular("/f", 1, 3 * P, dev, mm.allocator());
@@ -113,7 +114,7 @@ class RwsemSwitchesTest {
      * finished while close was still blocked.
      */
     private static boolean faultDuringMunmapZap(boolean downgrade) throws Exception {
-        Mm mm = RwsemTesting.newMm(Map.of("munmapDowngrade", Boolean.toString(downgrade)));
+        Mm mm = TestMms.create(new RwsemStrategy(), Map.of("munmapDowngrade", Boolean.toString(downgrade)));
         long other = mm.mmapAnon(0, P, RW, 0);
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -147,26 +148,17 @@ class RwsemSwitchesTest {
     @Test
     void interruptedSyscallGetsEintrAndChangesNothing() {
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-            Mm mm = RwsemTesting.newMm(Map.of());
+            Mm mm = TestMms.create(new RwsemStrategy());
             long a = mm.mmapAnon(0, 4 * P, RW, 0);
             mm.write(a, 3);
             String before = mm.procMaps();
             MmLockGuard held = mm.mmLock().lock(LockIntent.coarse(OpKind.PROC_MAPS, LockIntent.Mode.READ, 0, P));
-            AtomicReference<Throwable> outcome = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    mm.munmap(a, 4 * P);
-                } catch (Throwable e) {
-                    outcome.set(e);
-                }
-            });
-            t.start();
+            TestThread t = TestThread.start("munmap", () -> mm.munmap(a, 4 * P));
             while (mm.mmLock().describe().indexOf("queued") < 0) {
                 Thread.onSpinWait();
             }
             t.interrupt();
-            t.join();
-            assertThat(outcome.get()).isInstanceOfSatisfying(ErrnoException.class,
+            assertThat(t.failure()).isInstanceOfSatisfying(ErrnoException.class,
                     e -> assertThat(e.errno()).isEqualTo(Errno.EINTR));
             held.close();
             assertThat(mm.mmLock().isIdle()).isTrue();

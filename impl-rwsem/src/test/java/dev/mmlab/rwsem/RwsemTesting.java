@@ -2,26 +2,17 @@ package dev.mmlab.rwsem;
 
 import dev.mmlab.api.Access;
 import dev.mmlab.api.LockNeed;
-import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.VmFault;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
-import dev.mmlab.api.mm.Mm;
-import dev.mmlab.api.mm.MmConfig;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** Helpers for rwsem tests. */
+/** A driver for rwsem tests whose close can be held inside. */
 final class RwsemTesting {
     private RwsemTesting() {}
-
-    static Mm newMm(Map<String, String> options) {
-        RwsemStrategy s = new RwsemStrategy();
-        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), options), MmConfig.defaults());
-    }
 
     /** A driver whose close signals {@code entered} and then waits for {@code release}. */
     static VmOps blockingClose(LockNeed closeNeed, CountDownLatch entered, CountDownLatch release) {

@@ -3,14 +3,6 @@ package dev.mmlab.speculative;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import dev.mmlab.api.Linux;
-import dev.mmlab.api.Vma;
-import dev.mmlab.api.VmFlags;
-import dev.mmlab.api.mem.Page;
-import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.pgtable.PageTables;
-import dev.mmlab.api.pgtable.PteTable;
-import java.util.List;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -31,36 +23,13 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "1", expect = FORBIDDEN, desc = "a PTE committed through the retired VMA survived the writer's zap: a stale fault passed validation")
 @State
 public class MmSequencePublication {
-    private static final long ADDR = 0x100000000L;
-    private static final long FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE;
-
     private final SeqCount mmSeq = new SeqCount();
-    private final SnapshotVmaTree tree = new SnapshotVmaTree();
-    private final PageTables tables = new PageTables();
-    private final Vma old = new Vma(ADDR, ADDR + Linux.PAGE_SIZE, FLAGS, ADDR >>> Linux.PAGE_SHIFT, null, null, null, null);
-    private final Vma fresh = new Vma(ADDR, ADDR + Linux.PAGE_SIZE, FLAGS | VmFlags.VM_EXEC, ADDR >>> Linux.PAGE_SHIFT,
-            null, null, null, null);
-
-    public MmSequencePublication() {
-        tree.replace(List.of(), List.of(old));
-    }
+    private final PublicationRace race = new PublicationRace(null, null);
 
     @Actor
     public void writer() {
         mmSeq.writeBegin();
-        tree.replace(List.of(old), List.of(fresh));
-        old.markDetached();
-        PteTable table = tables.lookup(ADDR);
-        if (table != null) {
-            table.ptl().lock();
-            try {
-                if (!table.isDetached()) {
-                    table.clear(ADDR);
-                }
-            } finally {
-                table.ptl().unlock();
-            }
-        }
+        race.replaceAndZap();
         mmSeq.writeEnd();
     }
 
@@ -70,30 +39,11 @@ public class MmSequencePublication {
         if ((start & 1) != 0) {
             return;
         }
-        Vma vma = tree.find(ADDR);
-        PteTable table = tables.allocate(ADDR);
-        table.ptl().lock();
-        try {
-            if (!table.isDetached() && mmSeq.validate(start) && table.page(ADDR) == null) {
-                table.install(ADDR, Page.ZERO, vma == old ? 1 : 2);
-            }
-        } finally {
-            table.ptl().unlock();
-        }
+        race.commit(race.lookup(), mmSeq, start, false);
     }
 
     @Arbiter
     public void arbiter(I_Result r) {
-        PteTable table = tables.lookup(ADDR);
-        if (table == null) {
-            r.r1 = 0;
-            return;
-        }
-        table.ptl().lock();
-        try {
-            r.r1 = table.page(ADDR) == null ? 0 : table.bits(ADDR);
-        } finally {
-            table.ptl().unlock();
-        }
+        r.r1 = race.pte();
     }
 }

@@ -3,14 +3,7 @@ package dev.mmlab.speculative;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import dev.mmlab.api.Linux;
 import dev.mmlab.api.Vma;
-import dev.mmlab.api.VmFlags;
-import dev.mmlab.api.mem.Page;
-import dev.mmlab.api.mm.SnapshotVmaTree;
-import dev.mmlab.api.pgtable.PageTables;
-import dev.mmlab.api.pgtable.PteTable;
-import java.util.List;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -32,73 +25,31 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "1", expect = FORBIDDEN, desc = "a PTE committed through the retired VMA survived the writer's zap: a stale fault passed validation")
 @State
 public class VmaSequencePublication {
-    private static final long ADDR = 0x100000000L;
-    private static final long FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE;
-
-    private final SnapshotVmaTree tree = new SnapshotVmaTree();
-    private final PageTables tables = new PageTables();
-    private final Vma old = new Vma(ADDR, ADDR + Linux.PAGE_SIZE, FLAGS, ADDR >>> Linux.PAGE_SHIFT, null, null, null,
-            new SeqCount());
-    private final Vma fresh = new Vma(ADDR, ADDR + Linux.PAGE_SIZE, FLAGS | VmFlags.VM_EXEC, ADDR >>> Linux.PAGE_SHIFT,
-            null, null, null, new SeqCount());
-
-    public VmaSequencePublication() {
-        tree.replace(List.of(), List.of(old));
-    }
+    private final PublicationRace race = new PublicationRace(new SeqCount(), new SeqCount());
 
     @Actor
     public void writer() {
-        SeqCount oldSeq = VmaSequences.seqOf(old);
-        SeqCount freshSeq = VmaSequences.seqOf(fresh);
+        SeqCount oldSeq = VmaSequences.seqOf(race.old());
+        SeqCount freshSeq = VmaSequences.seqOf(race.fresh());
         oldSeq.writeBegin();
         freshSeq.writeBegin();
-        tree.replace(List.of(old), List.of(fresh));
-        old.markDetached();
-        PteTable table = tables.lookup(ADDR);
-        if (table != null) {
-            table.ptl().lock();
-            try {
-                if (!table.isDetached()) {
-                    table.clear(ADDR);
-                }
-            } finally {
-                table.ptl().unlock();
-            }
-        }
+        race.replaceAndZap();
         freshSeq.writeEnd();
     }
 
     @Actor
     public void fault() {
-        Vma vma = tree.find(ADDR);
+        Vma vma = race.lookup();
         SeqCount seq = VmaSequences.seqOf(vma);
         long start = seq.readBegin();
         if ((start & 1) != 0) {
             return;
         }
-        PteTable table = tables.allocate(ADDR);
-        table.ptl().lock();
-        try {
-            if (!table.isDetached() && seq.validate(start) && !vma.isDetached() && table.page(ADDR) == null) {
-                table.install(ADDR, Page.ZERO, vma == old ? 1 : 2);
-            }
-        } finally {
-            table.ptl().unlock();
-        }
+        race.commit(vma, seq, start, true);
     }
 
     @Arbiter
     public void arbiter(I_Result r) {
-        PteTable table = tables.lookup(ADDR);
-        if (table == null) {
-            r.r1 = 0;
-            return;
-        }
-        table.ptl().lock();
-        try {
-            r.r1 = table.page(ADDR) == null ? 0 : table.bits(ADDR);
-        } finally {
-            table.ptl().unlock();
-        }
+        r.r1 = race.pte();
     }
 }

@@ -2,10 +2,9 @@ package dev.mmlab.speculative;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
-import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.testing.TestMms;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -14,14 +13,13 @@ final class SpecMm {
     private SpecMm() {}
 
     static Mm newMm(String validation) {
-        return newMm(validation, Map.of(), MmConfig.defaults());
+        return newMm(validation, Map.of());
     }
 
-    static Mm newMm(String validation, Map<String, String> options, MmConfig config) {
-        SpeculativeStrategy s = new SpeculativeStrategy();
+    static Mm newMm(String validation, Map<String, String> options) {
         Map<String, String> given = new HashMap<>(options);
         given.put("validation", validation);
-        return Mm.create(s, StrategyConfig.of(s.name(), s.options(), given), config);
+        return TestMms.create(new SpeculativeStrategy(), given);
     }
 
     static SpeculativeStrategy.Instance parts(Mm mm) {

@@ -9,6 +9,7 @@ import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.Strategies;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.testing.TestMms;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
@@ -25,8 +26,7 @@ class SpeculativeStrategyTest {
                 .map(LockingStrategy::name).collect(Collectors.toList());
         assertThat(names).contains(SpeculativeStrategy.NAME, "rwsem");
         assertThat(Strategies.discover().get(SpeculativeStrategy.NAME)).isInstanceOf(SpeculativeStrategy.class);
-        Mm mm = Mm.create(Strategies.discover().select("speculative:validation=mm,munmapDowngrade=false"),
-                dev.mmlab.api.mm.MmConfig.defaults());
+        Mm mm = TestMms.create("speculative:validation=mm,munmapDowngrade=false");
         assertThat(SpecMm.parts(mm).mmSeq()).isNotNull();
     }
 
@@ -83,7 +83,7 @@ class SpeculativeStrategyTest {
     @ParameterizedTest
     @ValueSource(strings = {"true", "false"})
     void perMmCountIsOddExactlyWhileTheWriteLockIsHeld(String downgrade) {
-        Mm mm = SpecMm.newMm("mm", Map.of("munmapDowngrade", downgrade), dev.mmlab.api.mm.MmConfig.defaults());
+        Mm mm = SpecMm.newMm("mm", Map.of("munmapDowngrade", downgrade));
         SeqCount seq = SpecMm.parts(mm).mmSeq();
         long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
         long afterMmap = seq.value();

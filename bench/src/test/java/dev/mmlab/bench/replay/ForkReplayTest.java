@@ -9,6 +9,7 @@ import dev.mmlab.bench.replay.ReplayScript.ForkStep;
 import dev.mmlab.bench.replay.ReplayScript.Image;
 import dev.mmlab.bench.replay.ReplayScript.Step;
 import dev.mmlab.bench.trace.Trace;
+import dev.mmlab.bench.trace.TraceFiles;
 import dev.mmlab.bench.trace.TraceParser;
 import java.io.IOException;
 import java.io.StringReader;
@@ -49,7 +50,7 @@ class ForkReplayTest {
 
   private static List<String> lines() {
     try {
-      return Files.readAllLines(ReplayTraces.resource(FILE), StandardCharsets.UTF_8);
+      return Files.readAllLines(TraceFiles.resource(FILE), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.bench.trace.TraceFiles;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ class OracleTest {
     List<Arguments> out = new ArrayList<>();
     Strategies strategies = Strategies.discover();
     for (String name : strategies.names()) {
-      for (String trace : ReplayTraces.ORACLE) {
+      for (String trace : TraceFiles.ORACLE) {
         out.add(Arguments.of(trace, name));
       }
     }
@@ -58,7 +59,7 @@ class OracleTest {
   @MethodSource("cases")
   void finalMapsMatchTheKernel(String trace, String strategy) throws IOException {
     MapsComparison.Expected expected =
-        MapsComparison.readExpected(ReplayTraces.resource(trace + ".maps"));
+        MapsComparison.readExpected(TraceFiles.resource(trace + ".maps"));
     ReplayResult result = replay(trace, strategy);
     List<MapsComparison.Line> actual =
         MapsComparison.window(result.finalMaps(), expected.windowStart(), expected.windowEnd());

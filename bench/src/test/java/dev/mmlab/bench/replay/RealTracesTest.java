@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.bench.trace.TraceFiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,7 @@ class RealTracesTest {
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (String strategy : Strategies.discover().names()) {
-      for (String trace : ReplayTraces.SHARED) {
+      for (String trace : TraceFiles.SHARED) {
         for (ReplayTiming timing : ReplayTiming.values()) {
           out.add(Arguments.of(trace, strategy, timing));
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mmlab.bench.trace.TraceFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -32,7 +33,7 @@ class ReplayCommandTest {
   void replaysUnderEveryStrategyAndWritesJsonAndMaps() throws IOException {
     Path json = dir.resolve("r.json");
     Path maps = dir.resolve("maps.txt");
-    int rc = run(ReplayTraces.resource("vmaops-1.perf.txt.gz").toString(), "--strategy", "rwsem",
+    int rc = run(TraceFiles.resource("vmaops-1.perf.txt.gz").toString(), "--strategy", "rwsem",
         "--json", json.toString(), "--maps-out", maps.toString());
 
     assertThat(rc).as(err.toString()).isZero();
@@ -47,14 +48,14 @@ class ReplayCommandTest {
     assertThat(run.get("waits").has("falseConflicts")).isTrue();
     assertThat(run.get("invariantViolations").size()).isZero();
     MapsComparison.Expected expected =
-        MapsComparison.readExpected(ReplayTraces.resource("vmaops-1.maps"));
+        MapsComparison.readExpected(TraceFiles.resource("vmaops-1.maps"));
     assertThat(MapsComparison.firstDifference(expected.lines(), MapsComparison.window(
         Files.readString(maps), expected.windowStart(), expected.windowEnd()))).isNull();
   }
 
   @Test
   void allIsTheDefaultAndNamesEveryStrategy() {
-    int rc = run(ReplayTraces.resource("vmaops-2.perf.txt.gz").toString(), "--timing", "asap");
+    int rc = run(TraceFiles.resource("vmaops-2.perf.txt.gz").toString(), "--timing", "asap");
 
     assertThat(rc).as(err.toString()).isZero();
     for (String name : dev.mmlab.api.Strategies.discover().names()) {
@@ -67,7 +68,7 @@ class ReplayCommandTest {
     Path bad = dir.resolve("bad.perf.txt");
     String text;
     try (GZIPInputStream in = new GZIPInputStream(
-        Files.newInputStream(ReplayTraces.resource("vmaops-1.perf.txt.gz")))) {
+        Files.newInputStream(TraceFiles.resource("vmaops-1.perf.txt.gz")))) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     String[] lines = text.split("\n", -1);
@@ -87,7 +88,7 @@ class ReplayCommandTest {
 
   @Test
   void badOptionsExit2WithOneLine() {
-    String trace = ReplayTraces.resource("vmaops-1.perf.txt.gz").toString();
+    String trace = TraceFiles.resource("vmaops-1.perf.txt.gz").toString();
     assertThat(run(trace, "--timing", "sometimes")).isEqualTo(2);
     assertThat(run(trace, "--strategy", "nosuch")).isEqualTo(2);
     assertThat(run(trace, "--speed", "0")).isEqualTo(2);

@@ -12,21 +12,25 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.zip.GZIPOutputStream;
 
-/** The test traces under {@code src/test/resources/traces} and small helpers around them. */
-final class TraceFiles {
-  static final List<String> SHARED = List.of("py-threads", "sort-parallel", "xz-t2");
-  static final List<String> ORACLE = List.of(
+/**
+ * The test traces under {@code src/test/resources/traces} and small helpers around them; the replay tests use
+ * the names and paths too.
+ */
+public final class TraceFiles {
+  public static final List<String> SHARED = List.of("py-threads", "sort-parallel", "xz-t2");
+  public static final List<String> ORACLE = List.of(
       "vmaops-1", "vmaops-2", "vmaops-3", "vmaops-4", "vmaops-5",
       "vmaops2-1001", "vmaops2-1002", "vmaops2-1003", "vmaops2-1004", "vmaops2-1005");
 
   private TraceFiles() {}
 
   /** {@code traces/NAME.perf.txt.gz} on the test class path. */
-  static Path recorded(String name) {
+  public static Path recorded(String name) {
     return resource(name + ".perf.txt.gz");
   }
 
-  static Path resource(String fileName) {
+  /** {@code traces/FILENAME} on the test class path. */
+  public static Path resource(String fileName) {
     URL url = TraceFiles.class.getResource("/traces/" + fileName);
     if (url == null) {
       throw new IllegalStateException("missing test resource traces/" + fileName);

@@ -1,15 +1,10 @@
 package dev.mmlab.pervma.jcstress;
 
-import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
-import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
-
-import dev.mmlab.pervma.lock.MmLockSeq;
 import dev.mmlab.pervma.lock.RwsemVmaLock;
-import dev.mmlab.pervma.lock.VmaLock;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressMeta;
 import org.openjdk.jcstress.annotations.JCStressTest;
-import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
@@ -20,46 +15,24 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * commit b1f02b95758d); nothing in between.
  */
 @JCStressTest
-@Outcome(id = "-1, -1, 0", expect = ACCEPTABLE, desc = "reader refused: the VMA was write-locked in the cycle")
-@Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "reader got in before the writer, which waited for it")
-@Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "reader got in after the cycle ended and saw the whole change")
-@Outcome(id = {"0, 1, 0", "1, 0, 0"}, expect = FORBIDDEN, desc = "reader saw a half-applied change")
-@Outcome(expect = FORBIDDEN, desc = "anything else, including a read lock left behind (third value)")
+@JCStressMeta(VmaHandoff.WriteCycleEndOutcomes.class)
 @State
 public class RwsemWriteCycleEndHandoff {
-    private final MmLockSeq mm = new MmLockSeq();
-    private final VmaLock lock = new RwsemVmaLock();
-    private int a;
-    private int b;
-
-    public RwsemWriteCycleEndHandoff() {
-        lock.startWrite(mm.read());
-        lock.markAttached();
-        mm.endWriteCycle();
-    }
+    private final VmaHandoff race = new VmaHandoff(new RwsemVmaLock());
 
     @Actor
     public void fault(III_Result r) {
-        if (lock.tryStartRead(mm)) {
-            r.r1 = a;
-            r.r2 = b;
-            lock.endRead();
-        } else {
-            r.r1 = -1;
-            r.r2 = -1;
-        }
+        race.fault(r);
     }
 
     @Actor
     public void writer() {
-        lock.startWrite(mm.read());
-        a = 1;
-        b = 1;
-        mm.endWriteCycle();
+        race.startWriteAndChange();
+        race.endWriteCycle();
     }
 
     @Arbiter
     public void arbiter(III_Result r) {
-        r.r3 = lock.readers();
+        race.readersLeft(r);
     }
 }

@@ -5,6 +5,7 @@ import static dev.mmlab.pervma.lock.RefcountVmaLock.VMA_REF_LIMIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mmlab.testing.TestThread;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

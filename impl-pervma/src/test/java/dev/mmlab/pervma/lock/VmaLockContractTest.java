@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -204,12 +205,10 @@ class VmaLockContractTest {
         VmaLock lock = attached(form, mm);
         assertThat(lock.tryStartRead(mm)).isTrue();
 
-        CountDownLatch detached = new CountDownLatch(1);
-        TestThread detacher = TestThread.start("detacher", () -> {
-            lock.markDetached();
-            detached.countDown();
-        });
-        awaitBlockedOrDone(detacher, detached);
+        TestThread detacher = TestThread.start("detacher", lock::markDetached);
+        if (!TestThread.awaitParkedOrEnded(detacher, Duration.ZERO)) {
+            detacher.finish();
+        }
 
         assertThat(lock.tryStartRead(mm)).as("a new reader during or after the detach").isFalse();
         lock.endRead();
@@ -337,22 +336,5 @@ class VmaLockContractTest {
             assertThat(reads.get()).as("successful reads").isPositive();
             assertThat(cycles.get()).as("write cycles").isPositive();
         });
-    }
-
-    /** Waits until {@code t} is blocked or has counted {@code done} down. */
-    private static void awaitBlockedOrDone(TestThread t, CountDownLatch done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (done.getCount() > 0) {
-            Thread.State s = t.getState();
-            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
-                return;
-            }
-            if (s == Thread.State.TERMINATED) {
-                t.finish();
-                return;
-            }
-            assertThat(System.nanoTime() - deadline).as(t.getName() + " neither blocked nor finished").isNegative();
-            Thread.yield();
-        }
     }
 }

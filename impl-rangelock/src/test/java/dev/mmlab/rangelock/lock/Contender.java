@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.mmlab.rangelock.lock.RangeLock.Handle;
+import dev.mmlab.testing.TestThread;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,21 +44,10 @@ final class Contender {
         return c;
     }
 
-    /** Polls until the thread parks (WAITING or TIMED_WAITING); fails if it finishes instead. */
+    /** Waits until the thread parks (WAITING or TIMED_WAITING); fails if it finishes instead. */
     void awaitParked() {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        for (;;) {
-            Thread.State state = thread.getState();
-            if (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING) {
-                return;
-            }
-            if (result.isDone()) {
-                fail(thread.getName() + " should be waiting but finished with " + describeResult());
-            }
-            if (System.nanoTime() > deadline) {
-                fail(thread.getName() + " never parked; state " + state);
-            }
-            Thread.onSpinWait();
+        if (!TestThread.awaitParkedOrEnded(thread, Duration.ZERO)) {
+            fail(thread.getName() + " should be waiting but finished with " + describeResult());
         }
     }
 
@@ -83,10 +74,6 @@ final class Contender {
         } catch (ExecutionException e) {
             return e.getCause();
         }
-    }
-
-    boolean isDone() {
-        return result.isDone();
     }
 
     private String describeResult() {

@@ -13,6 +13,7 @@ import dev.mmlab.api.OpKind;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.stats.LockWait;
+import dev.mmlab.testing.TestThread;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,7 @@ class AnonFaultsStayFineTest {
         assertThat(parking.entered.await(10, TimeUnit.SECONDS)).as("driver fault entered").isTrue();
         Thread writer = start("mmap", errors,
                 () -> mm.mmapAnon(LATE_MMAP, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED));
-        awaitBlocked(writer);
+        TestThread.awaitParkedOrEnded(writer, Duration.ofMillis(50));
         assertThat(writer.isAlive()).as("an mmap must wait for the coarse holder").isTrue();
 
         Thread anonFault = start("anon-fault", errors, () -> mm.write(ANON + 5 * PAGE_SIZE, 42));
@@ -129,11 +130,6 @@ class AnonFaultsStayFineTest {
         });
     }
 
-    private static boolean parkedOrDone(Thread t) {
-        Thread.State st = t.getState();
-        return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING || st == Thread.State.TERMINATED;
-    }
-
     private static Thread start(String name, Queue<Throwable> errors, Runnable body) {
         Thread t = new Thread(() -> {
             try {
@@ -144,20 +140,5 @@ class AnonFaultsStayFineTest {
         }, name);
         t.start();
         return t;
-    }
-
-    /** Waits until {@code t} stays parked (queued on a lock) across 50 ms, or ends. */
-    private static void awaitBlocked(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            if (parkedOrDone(t)) {
-                Thread.sleep(50);
-                if (parkedOrDone(t)) {
-                    return;
-                }
-            }
-            Thread.sleep(1);
-        }
-        throw new AssertionError(t.getName() + " neither blocked nor finished");
     }
 }

@@ -1,9 +1,9 @@
 package dev.mmlab.it.drivers;
 
 import dev.mmlab.api.mm.Mm;
-import dev.mmlab.api.mm.MmConfig;
 import dev.mmlab.conformance.StrategyUnderTest;
 import dev.mmlab.conformance.StrategyUnderTest.Granularity;
+import dev.mmlab.testing.TestMms;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +47,7 @@ record StrategyCase(StrategyUnderTest sut) {
 
     /** A new address space with checking on (lock assertions enforced). */
     Mm newMm() {
-        return Mm.create(sut.selected(), MmConfig.defaults().withChecking(true));
+        return TestMms.create(sut.selected());
     }
 
     @Override

@@ -8,7 +8,7 @@ import dev.mmlab.api.Strategies;
 import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.check.Violation;
 import dev.mmlab.api.mm.Mm;
-import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.testing.TestMms;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +42,7 @@ class ForkRaceTest {
     }
 
     private static void run(String strategy) throws Exception {
-        Mm parent = Mm.create(Strategies.discover().select(strategy), MmConfig.defaults());
+        Mm parent = TestMms.create(strategy);
         long[] regions = new long[WRITERS];
         for (int w = 0; w < WRITERS; w++) {
             regions[w] = parent.mmapAnon(0x10000000L * (w + 1), PAGES_PER_WRITER * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
