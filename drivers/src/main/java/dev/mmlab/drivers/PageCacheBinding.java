@@ -16,6 +16,16 @@ import java.util.function.Function;
  * before any address space exists, and a {@link BackingFile} needs the allocator its pages come from). Every
  * address space mapping one driver instance must share that allocator, as processes of one machine do.
  * Lock-free: racing first mmaps agree on one file by CAS.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The binding (allocator and file) is one {@link AtomicReference}, set once
+ *       by CAS: racing first mmaps may each build a file, and all but the winner's are dropped unused. After
+ *       that it never changes; the file's pages are the page cache's business.</li>
+ *   <li><b>Lock order.</b> none: takes no lock. {@link #fileFor} may run under any lock or none; {@link #fault}
+ *       runs under whatever lock the caller holds over the VMA (the drivers declare {@code FINE}) and may sleep
+ *       in the page cache's device read.</li>
+ * </ul>
  */
 final class PageCacheBinding {
     private record Bound(PageAllocator allocator, BackingFile file) {}
