@@ -24,9 +24,9 @@ import dev.mmlab.api.stats.Counters;
  * <ul>
  *   <li><b>What protects what.</b> Takes no lock of its own: the mmap lock ({@link RwsemMmLock}) keeps the VMA
  *       and its page tables stable for one attempt, read for an ordinary fault, write after a retry for any
- *       reason but I/O, such as a driver that needs the write lock ({@code PREFIX.fault_write_lock}); the VMA is looked up afresh under it on every try. An
- *       attempt is used by one thread; its {@code released} flag says whether it already gave the lock back for
- *       I/O, so the lock is released exactly once.</li>
+ *       reason but I/O, such as a driver that needs the write lock ({@code PREFIX.fault_write_lock}); the VMA
+ *       is looked up afresh under it on every try. An attempt is used by one thread; its {@code released} flag
+ *       says whether it already gave the lock back for I/O, so the lock is released exactly once.</li>
  *   <li><b>Lock order.</b> the mmap lock, taken uninterruptibly, holding nothing else of the mm (a fault never
  *       fails with EINTR); the engine's fault core takes PTLs under it. As the fallback of a faster path, it is
  *       entered only after that path dropped its own lock (a VMA read lock may be taken under the mmap lock,
