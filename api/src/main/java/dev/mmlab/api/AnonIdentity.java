@@ -6,6 +6,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * The {@code anon_vma} analogue: assigned to a private VMA when its first anonymous page is created, copied
  * when the VMA is split, inherited through merges. Two anonymous VMAs may merge only if at most one has an
  * identity or both have the same one ({@code is_mergeable_anon_vma}).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> An identity is immutable once built, so any thread may read it. The one
+ *       shared word is the static id counter, an {@link AtomicLong}: racing constructors get distinct ids. Who
+ *       installs an identity on a VMA, and when, is {@link Vma#prepareAnon}'s rule (a CAS, first one wins).</li>
+ *   <li><b>Lock order.</b> none: takes no lock, and may be created under any lock.</li>
+ * </ul>
  */
 public final class AnonIdentity {
     private static final AtomicLong NEXT = new AtomicLong(1);

@@ -7,6 +7,20 @@ package dev.mmlab.api;
  * whole space for a coarse lock); the footprint of a /proc reader moves as it walks ({@link #moveFootprint}).
  * It also names the task (thread) that made it, the owner a waiter reports. Making one takes no shared
  * state, so a fault may make one on every try.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Everything but the footprint is final. The footprint is two volatile words
+ *       written only by the /proc walker that made and holds the intent ({@link #moveFootprint}) and read by
+ *       any thread: by a waiter naming its blockers and by the lock-wait recorder classifying a wait
+ *       as a true or false conflict.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; made and read under any lock.</li>
+ *   <li><b>What a reader may see mid-update.</b> The two words are written one after the other, so a reader on
+ *       another thread may see the new start with the old end (or the reverse) for a moment. That only moves
+ *       the border between a true and a false conflict for one recorded wait. The one lock decision that reads
+ *       a footprint (the speculative strategy marking an mremap's VMAs) reads its own thread's intent, which
+ *       never moves.</li>
+ * </ul>
  */
 public final class LockIntent {
     public enum Mode { READ, WRITE }

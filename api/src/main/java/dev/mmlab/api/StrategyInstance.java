@@ -6,6 +6,17 @@ import java.util.List;
  * A strategy's parts for one address space. Created by {@link LockingStrategy#create}; thread-safe. A strategy
  * with nothing beyond a lock, a fault handler and a tree returns {@link #of}; one with per-VMA state or
  * per-VMA readers implements this interface.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The parts own the protocol: the {@link MmLock} protects the VMA tree and the
+ *       page tables for syscalls, the {@link FaultHandler} for faults, and per-VMA state (if any) is the
+ *       strategy's {@link VmaLockState}. The instance itself only hands them out: {@link #of}'s holds three
+ *       final references and takes no lock, so it is safe to share once constructed.</li>
+ *   <li><b>Lock order.</b> none here: each strategy states its own (the mmap lock before a VMA lock in
+ *       {@code pervma}, a granted range before the VMA lock in {@code rangelock}). {@link #lockVmaForRead}
+ *       never blocks, so a /proc reader may try it holding nothing and fall back to the mmap lock.</li>
+ * </ul>
  */
 public interface StrategyInstance {
     MmLock mmLock();

@@ -9,17 +9,26 @@ import java.lang.invoke.VarHandle;
 /**
  * A virtual memory area {@code [start, end)}: flags, page offset, backing file, driver and anon identity.
  *
- * <p>Design notes. The mapping attributes are immutable: a change (split, merge, mprotect, mremap) retires
- * this object and publishes new ones, so a lockless reader that loaded a {@code Vma} always sees one
- * consistent set of attributes, and a validating reader detects change by {@link #isDetached()}. Three
- * fields are mutable, each with its own rule:
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>{@code anon}: set once, from null, by the first anonymous fault ({@code anon_vma_prepare}); a CAS,
- *       so racing faults agree on one identity.</li>
- *   <li>{@code detached}: set by the engine when the VMA leaves the tree, after the strategy isolated it
- *       ({@link MmLockGuard#startWrite}); never cleared.</li>
- *   <li>the strategy's {@link #lockState()} object (a per-VMA lock, a sequence count), which follows the
- *       strategy's own protocol.</li>
+ *   <li><b>What protects what.</b> The mapping attributes are immutable: a change (split, merge, mprotect,
+ *       mremap) retires this object and publishes new ones, so a lockless reader that loaded a {@code Vma}
+ *       always sees one consistent set of attributes, and a validating reader detects change by
+ *       {@link #isDetached()}. Three fields are mutable, each with its own rule:
+ *       <ul>
+ *         <li>{@code anon}: set once, from null, by the first anonymous fault ({@code anon_vma_prepare}); a
+ *             CAS, so racing faults agree on one identity.</li>
+ *         <li>{@code detached}: set by the engine when the VMA leaves the tree, after the strategy isolated it
+ *             ({@link MmLockGuard#startWrite}); never cleared.</li>
+ *         <li>the strategy's {@link #lockState()} object (a per-VMA lock, a sequence count), which follows
+ *             the strategy's own protocol.</li>
+ *       </ul></li>
+ *   <li><b>Lock order.</b> none: a {@code Vma} takes no lock. {@link #prepareAnon} is lock-free and safe
+ *       under any lock that keeps the VMA alive; {@link #markDetached} is called by a holder of the guard that
+ *       isolated the VMA.</li>
+ *   <li><b>Memory semantics.</b> {@code anon} and {@code detached} are volatile; {@code anon} is installed with
+ *       a {@link VarHandle} compare-and-exchange. The final attributes are safely published by whatever
+ *       publishes the {@code Vma} (the VMA tree's release store).</li>
  * </ul>
  */
 public final class Vma {

@@ -31,6 +31,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * (the model has refcounted pages where Linux maps raw PFNs); what a process writes lives until the PTE is
  * zapped. A fine-grained strategy must fall back to the coarse lock for every fault here: the cost of one
  * legacy driver beside fine-grained work.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The driver keeps no per-mapping state: each fault hands out a fresh page,
+ *       and the PTE that maps it is the engine's (under its PTL). The size is final; the fault and close
+ *       counts are {@link AtomicLong}s, bumped by many threads at once. What the callbacks rely on is the mmap
+ *       lock they declare: {@code fault} the read lock, {@code close} (and, undeclared, {@code open} and
+ *       {@code mmap}) the write lock; each asserts it, so a strategy that calls it with less fails loudly in
+ *       checking mode.</li>
+ *   <li><b>Lock order.</b> none of its own: the callbacks run under the mmap lock they declare and never under
+ *       a PTL. {@code fault} allocates a page (which may stall in reclaim) holding the mmap read lock.</li>
+ * </ul>
  */
 public final class LegacyFramebufferDriver implements VmOps {
     public static final String NAME = "legacy-fb";

@@ -22,9 +22,12 @@ import java.util.function.Function;
  *
  * <h2>Design notes</h2>
  * <ul>
- *   <li><b>What protects what.</b> The file binding is one reference set once by CAS: racing first mmaps
- *       agree on one file. The pages belong to the file's page cache, which has its own per-index atomicity.</li>
- *   <li><b>Lock order.</b> None of its own: callbacks run under whatever lock covers the VMA, or none.</li>
+ *   <li><b>What protects what.</b> The binding (allocator and file) is one {@link AtomicReference}, set once
+ *       by CAS: racing first mmaps may each build a file, and all but the winner's are dropped unused. After
+ *       that it never changes; the file's pages are the page cache's business.</li>
+ *   <li><b>Lock order.</b> none: takes no lock. {@link #vmFile} may run under any lock or none; {@link #fault}
+ *       runs under whatever lock the caller holds over the VMA and may sleep in the page cache's device
+ *       read, never under a PTL.</li>
  * </ul>
  */
 abstract class PageCacheDriver extends FineGrainedVmOps {

@@ -17,6 +17,16 @@ import java.util.function.Function;
  *
  * <p>Unlike the native path a fault here never drops its lock for I/O (drivers have no fault retry), so
  * under a coarse lock a miss holds the mmap read lock for the whole device latency.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The file and its pages: the page cache (per-entry atomic updates) and the
+ *       {@link PageCacheDriver}'s CAS, which makes the file once. Inode numbers come from a static
+ *       {@link AtomicLong}. Every callback is declared {@link LockNeed#FINE}: nothing here relies on an mm
+ *       lock.</li>
+ *   <li><b>Lock order.</b> none of its own: {@code fault} runs under whatever covers the VMA (a VMA lock, a
+ *       range, the mmap read lock) and may sleep on the device with it held, never under a PTL.</li>
+ * </ul>
  */
 public final class PageCacheFileDriver extends PageCacheDriver {
     public static final String NAME = "pagecache-file";

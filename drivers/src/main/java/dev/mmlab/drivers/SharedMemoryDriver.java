@@ -13,6 +13,16 @@ import java.util.function.Function;
  * interface: one shmem object per driver instance, zero-filled, its pages in the object's page cache. Every
  * callback is {@link LockNeed#FINE}. As in Linux the object lives while something maps it: when the last
  * VMA goes, the engine frees its pages, and a later mapping starts from zeros.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The shmem object is made once by the {@link PageCacheDriver}'s CAS; its
+ *       pages live in its page cache (per-entry atomic updates) and its lifetime is the file's mapping count.
+ *       Inode numbers come from a static {@link AtomicLong}. Every callback is declared {@link LockNeed#FINE}:
+ *       nothing here relies on an mm lock.</li>
+ *   <li><b>Lock order.</b> none of its own: {@code fault} runs under whatever covers the VMA, never under a
+ *       PTL, and sleeps only in the allocator.</li>
+ * </ul>
  */
 public final class SharedMemoryDriver extends PageCacheDriver {
     public static final String NAME = "shmem";

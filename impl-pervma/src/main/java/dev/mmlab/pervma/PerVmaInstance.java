@@ -24,44 +24,61 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-/*
- * Design notes: the write side of per-VMA locking (Linux 6.4, include/linux/mmap_lock.h, mm/mmap.c)
+/**
+ * The parts of one address space under per-VMA locking. Thread-safe.
  *
- * What it protects: every VMA's lock state against the syscalls that change the layout. The mmap lock is the
- * api's RwsemMmLock, unchanged; the per-VMA protocol rides on its write side through Hooks, which only the
- * holder of the mmap write lock calls. So the per-cycle fields below (writer, marked, prepared, treeAtLock)
- * are plain: the mmap write lock orders every access to them (its release/acquire is the happens-before
- * edge between cycles).
- *
- *   writeLocked      a write cycle begins; remember the writer's intent (to attribute waits).
- *   startWrite(v)    vma_start_write: wait for v's readers, then vm_lock_seq = mm_lock_seq. Recorded as a
- *                    wait on "vma_lock" when readers are inside, with those readers as blockers.
- *   prepareNew(v)    a new VMA is write-locked, then marked attached, before the engine publishes it
- *                    (vma_start_write + vma_mark_attached in vma_link/vma_iter_store), so a lockless reader
- *                    that finds it in the new snapshot fails vma_start_read until the cycle ends.
- *   writeUnlocking   mmap_write_unlock / mmap_write_downgrade: every VMA of this cycle that left the tree gets
- *                    vma_mark_detached, then mm_lock_seq++ (vma_end_write_all) unlocks all marked VMAs at once.
- *
- * Why detach at writeUnlocking and not in startWrite: startWrite is called while the VMA is still in the
- * tree, and the operation may still fail after it (a driver's open callback refusing a split), leaving the
- * VMA where it was; a VMA detached then would be a live VMA no fault can lock. At writeUnlocking the
- * engine has published the new set and set Vma.isDetached() on exactly the VMAs it removed, and we still
- * hold the mmap write lock with those VMAs write-locked, which is what vma_mark_detached requires. Between
- * the publication and here, a reader holding a stale pointer fails vma_start_read on the sequence; after
- * the seq bump it fails on the detached state. (Linux detaches inside the change, before mmap_write_unlock;
- * the observable states are the same.) Our VMA objects are immutable, so every VMA passed to startWrite is
- * either removed in that cycle or left untouched by a failed operation; there is no "changed in place".
- *
- * Invariants at a quiescent point (checkQuiescent): every VMA in the tree has a VmaLock that is attached,
- * has no reader, and is not write-marked in the current cycle (mm_lock_seq moved past every mark).
- *
- * Checking mode adds vma_assert_write_locked for removals: the tree at writeLocked is compared with the tree
- * at writeUnlocking (one merge walk of two sorted arrays), and a VMA that left the tree without being
- * write-locked is reported through checkQuiescent: the bug class of CVE-2023-4611 (mbind forgot
- * vma_start_write) and of the fork/COW fix (parent VMAs must be write-locked in dup_mmap).
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>Follows.</b> The write side of per-VMA locking, Linux 6.4 ({@code include/linux/mmap_lock.h},
+ *       {@code mm/mmap.c}).</li>
+ *   <li><b>What protects what.</b> Every VMA's lock state against the syscalls that change the layout. The
+ *       mmap lock is the api's {@link RwsemMmLock}, unchanged; the per-VMA protocol rides on its write side
+ *       through {@link RwsemMmLock.Hooks}, which only the holder of the mmap write lock calls. So the per-cycle
+ *       fields of {@code WriteSide} ({@code writer}, {@code marked}, {@code prepared}, {@code treeAtLock}) are
+ *       plain: the mmap write lock orders every access to them (its release/acquire is the happens-before edge
+ *       between cycles). The problems found by checking mode are a concurrent queue, read at quiescent
+ *       points; the test-only skip count is atomic.</li>
+ *   <li><b>Lock order.</b> mmap lock &rarr; a VMA's lock: {@code vma_start_write} waits for a VMA's readers
+ *       under the mmap write lock; a VMA read lock may be taken under the mmap read lock, never the reverse
+ *       ({@link VmaLockFaultHandler} checks its fallback). {@link #lockVmaForRead} only tries, so a /proc reader
+ *       holding nothing never waits for a VMA.</li>
+ *   <li><b>The hooks.</b>
+ *       <ul>
+ *         <li>{@code writeLocked}: a write cycle begins; remember the writer's intent (to attribute
+ *             waits).</li>
+ *         <li>{@code startWrite(v)}: {@code vma_start_write}: wait for {@code v}'s readers, then
+ *             {@code vm_lock_seq = mm_lock_seq}. Recorded as a wait on {@code "vma_lock"} when readers are
+ *             inside, with those readers as blockers.</li>
+ *         <li>{@code prepareNew(v)}: a new VMA is write-locked, then marked attached, before the engine
+ *             publishes it ({@code vma_start_write} + {@code vma_mark_attached} in
+ *             {@code vma_link}/{@code vma_iter_store}), so a lockless reader that finds it in the new snapshot
+ *             fails {@code vma_start_read} until the cycle ends.</li>
+ *         <li>{@code writeUnlocking}: {@code mmap_write_unlock} / {@code mmap_write_downgrade}: every VMA of
+ *             this cycle that left the tree gets {@code vma_mark_detached}, then {@code mm_lock_seq++}
+ *             ({@code vma_end_write_all}) unlocks all marked VMAs at once.</li>
+ *       </ul></li>
+ *   <li><b>Why detach at writeUnlocking and not in startWrite.</b> {@code startWrite} is called while the VMA is
+ *       still in the tree, and the operation may still fail after it (a driver's open callback refusing a
+ *       split), leaving the VMA where it was; a VMA detached then would be a live VMA no fault can lock. At
+ *       {@code writeUnlocking} the engine has published the new set and set {@link Vma#isDetached()} on
+ *       exactly the VMAs it removed, and we still hold the mmap write lock with those VMAs write-locked, which
+ *       is what {@code vma_mark_detached} requires. Our VMA objects are immutable, so every VMA passed to
+ *       {@code startWrite} is either removed in that cycle or left untouched by a failed operation; there is
+ *       no "changed in place".</li>
+ *   <li><b>What a reader may see mid-update.</b> Between the publication and {@code writeUnlocking}, a reader
+ *       holding a stale pointer fails {@code vma_start_read} on the sequence; after the seq bump it fails on
+ *       the detached state. (Linux detaches inside the change, before {@code mmap_write_unlock}; the observable
+ *       states are the same.)</li>
+ *   <li><b>Invariants at a quiescent point</b> ({@link #checkQuiescent}): every VMA in the tree has a
+ *       {@link VmaLock} that is attached, has no reader, and is not write-marked in the current cycle
+ *       ({@code mm_lock_seq} moved past every mark).</li>
+ *   <li><b>Bug classes caught.</b> Checking mode adds {@code vma_assert_write_locked} for removals: the tree at
+ *       {@code writeLocked} is compared with the tree at {@code writeUnlocking} (one merge walk of two sorted
+ *       arrays), and a VMA that left the tree without being write-locked is reported through
+ *       {@link #checkQuiescent}: the bug class of CVE-2023-4611 (mbind forgot {@code vma_start_write}) and of
+ *       the fork/COW fix (parent VMAs must be write-locked in {@code dup_mmap}).</li>
+ * </ul>
  */
-
-/** The parts of one address space under per-VMA locking. Thread-safe. */
 final class PerVmaInstance implements StrategyInstance {
     static final String VMA_LOCK_NAME = "vma_lock";
 

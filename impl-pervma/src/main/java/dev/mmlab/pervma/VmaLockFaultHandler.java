@@ -18,36 +18,40 @@ import dev.mmlab.pervma.lock.MmLockSeq;
 import dev.mmlab.pervma.lock.VmaLock;
 import java.util.function.Supplier;
 
-/*
- * Design notes
- *
- * The fault path of CONFIG_PER_VMA_LOCK (arch/x86/mm/fault.c do_user_addr_fault, mm/memory.c
- * lock_vma_under_rcu, 6.4 to 6.15):
- *
- *   retry: vma = lockless lookup (our SnapshotVmaTree: one acquire load of an immutable array, the GC being
- *          the RCU grace period, so a VMA object found here stays readable however stale it is)
- *          no VMA                         -> ABORT, mmap lock path (which decides SEGV or stack expansion)
- *          vma_start_read fails, detached -> MISS, look up again (a writer replaced it: progress was made)
- *          vma_start_read fails otherwise -> ABORT, mmap lock path
- *          locked, but detached or no longer covering the address -> unlock, MISS, look up again
- *          handle_mm_fault(FAULT_FLAG_VMA_LOCK): anything but RETRY -> unlock, SUCCESS
- *          RETRY (the VMA lock was not enough: no anon_vma yet, a driver not declared fine-grained, a page
- *                 cache miss after which the lock was dropped for I/O) -> RETRY, mmap lock path
- *
- * Lock order (Documentation/mm/process_addrs.rst): a VMA read lock may be taken under the mmap read lock,
- * never the reverse. This path drops the VMA lock before the fallback takes the mmap lock; in checking mode
- * the fallback asserts it.
- *
- * What the attempt may see mid-update: nothing. While we hold the VMA read lock no writer can have marked
- * it (vma_start_write waits for us), and VMA attributes are immutable objects, so the VMA we fault on is
- * exactly the one the tree held when we locked it. Hence validate() is always true: under a VMA lock the
- * kernel does no sequence validation at PTE commit either.
- */
-
 /**
  * The per-VMA lock fault handler: lockless lookup, {@code vma_start_read}, fault under the VMA read lock,
  * falling back to the mmap lock path on any failure. Counts {@code pervma.success}, {@code abort},
  * {@code retry} and {@code miss} as {@code CONFIG_PER_VMA_LOCK_STATS} does. Thread-safe.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>Follows.</b> The fault path of {@code CONFIG_PER_VMA_LOCK} ({@code arch/x86/mm/fault.c}
+ *       {@code do_user_addr_fault}, {@code mm/memory.c} {@code lock_vma_under_rcu}, 6.4 to 6.15). Each try
+ *       looks the VMA up locklessly (our {@code SnapshotVmaTree}: one acquire load of an immutable array, the
+ *       GC being the RCU grace period, so a VMA object found here stays readable however stale it is), then:
+ *       <ul>
+ *         <li>no VMA: ABORT, mmap lock path (which decides SEGV or stack expansion);</li>
+ *         <li>{@code vma_start_read} fails and the VMA is detached: MISS, look up again (a writer replaced
+ *             it: progress was made);</li>
+ *         <li>{@code vma_start_read} fails otherwise: ABORT, mmap lock path;</li>
+ *         <li>locked, but detached or no longer covering the address: unlock, MISS, look up again;</li>
+ *         <li>{@code handle_mm_fault(FAULT_FLAG_VMA_LOCK)} returns anything but RETRY: unlock, SUCCESS;</li>
+ *         <li>RETRY (the VMA lock was not enough: no {@code anon_vma} yet, a driver not declared
+ *             fine-grained, a page cache miss after which the lock was dropped for I/O): RETRY, mmap lock
+ *             path.</li>
+ *       </ul></li>
+ *   <li><b>What protects what.</b> The VMA read lock, held from {@code vma_start_read} to the end of the
+ *       attempt (or until the attempt drops it for I/O), keeps the VMA from being changed or removed:
+ *       {@code vma_start_write} waits for it. An attempt is used by one thread; its {@code released} flag
+ *       makes {@code vma_end_read} happen exactly once.</li>
+ *   <li><b>Lock order.</b> ({@code Documentation/mm/process_addrs.rst}) A VMA read lock may be taken under the
+ *       mmap read lock, never the reverse. This path drops the VMA lock before the fallback takes the mmap
+ *       lock; in checking mode the fallback asserts it. Under the VMA read lock the engine takes a PTL.</li>
+ *   <li><b>What the attempt may see mid-update.</b> Nothing. While we hold the VMA read lock no writer can
+ *       have marked it ({@code vma_start_write} waits for us), and VMA attributes are immutable objects, so the
+ *       VMA we fault on is exactly the one the tree held when we locked it. Hence {@code validate()} is always
+ *       true: under a VMA lock the kernel does no sequence validation at PTE commit either.</li>
+ * </ul>
  */
 final class VmaLockFaultHandler implements FaultHandler {
     static final String SUCCESS = PerVmaStrategy.NAME + ".success";

@@ -7,26 +7,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/*
- * Design notes
+/**
+ * Who holds VMA read locks in one address space, for wait attribution and the lock-order check. Thread-safe.
  *
- * What it is for: a VmaLock knows how many readers it has, not who they are. A writer that has to wait in
- * vma_start_write must say who it waits for, so the lock-wait recorder can tell a true conflict (the fault's
- * page is inside the writer's range) from a false one (the writer splits the VMA far from the faulting
- * page: the price of VMA-granular locking). It also serves the lock-order check: a thread must not take the
- * mmap lock while it holds a VMA read lock (mmap_lock -> vma lock, never the reverse).
- *
- * How: one slot per thread that ever read-locked a VMA of this mm, registered once; the reader writes its
- * footprint, then the VMA (volatile), and clears the VMA when it unlocks. A writer scans the slots. A slot
- * may be read mid-update: it then names a reader a little early or late, which only affects whom a wait is
- * attributed to, never whether anyone waits. Slots of threads that died stay in the list (a handful per
- * worker pool; an mm lives as long as its test or benchmark run).
- *
- * One VMA per thread at a time: a fault holds one, a /proc walker holds one. A nested read lock (not a path
- * the engine has) is simply not registered.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What it is for.</b> A {@code VmaLock} knows how many readers it has, not who they are. A writer that
+ *       has to wait in {@code vma_start_write} must say who it waits for, so the lock-wait recorder can tell a
+ *       true conflict (the fault's page is inside the writer's range) from a false one (the writer splits the
+ *       VMA far from the faulting page: the price of VMA-granular locking). It also serves the lock-order
+ *       check: a thread must not take the mmap lock while it holds a VMA read lock.</li>
+ *   <li><b>What protects what.</b> No lock: one slot per thread that ever read-locked a VMA of this mm,
+ *       registered once in a copy-on-write list; a slot is written only by its own thread, which writes its
+ *       footprint, then the VMA (volatile), and clears the VMA when it unlocks. A writer scans the slots. Slots
+ *       of threads that died stay in the list (a handful per worker pool; an mm lives as long as its test or
+ *       benchmark run).</li>
+ *   <li><b>Lock order.</b> none of its own; it records the rule mmap lock &rarr; VMA lock, never the reverse.
+ *       {@code enter} and {@code exit} run inside the VMA read lock they describe, {@code holdersOf} under the
+ *       mmap write lock of the writer that waits; none of them blocks.</li>
+ *   <li><b>What a reader may see mid-update.</b> A slot may be read mid-update: it then names a reader a little
+ *       early or late, which only affects whom a wait is attributed to, never whether anyone waits.</li>
+ *   <li><b>One VMA per thread at a time.</b> A fault holds one, a /proc walker holds one. A nested read lock
+ *       (not a path the engine has) is simply not registered.</li>
+ * </ul>
  */
-
-/** Who holds VMA read locks in one address space, for wait attribution and the lock-order check. Thread-safe. */
 final class VmaReaders {
     /** What one thread holds. Written by its thread only. */
     static final class Slot {

@@ -16,39 +16,42 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The rangelock strategy's state for one address space and the acquisition protocol its parts share.
  *
- * <pre>
- * Design notes
- *
- * What protects what:
- *   - the range lock (tree or list) protects the mapping of every address: whoever changes the mapping of
- *     [a, b) (VMA attributes, page-table entries removed or moved) holds a write range covering [a, b); a
- *     fault holds a read range covering its page. The coarse lock is the full range [0, TASK_SIZE + PAGE)
- *     and interacts with fine ranges exactly as any other range does.
- *   - the VMA lock (a short mutex, Lespinasse's "VMA lock") protects the VMA tree's updates, a fault's
- *     lookup-and-queue, every range-lock enqueue, and the installation of a VMA's first anon identity. It is
- *     never held while waiting for a range, across I/O, allocation or per-page work.
- *
- * Lock order: range (held, granted) -> VMA lock. A thread that holds the VMA lock never waits for a range
- * (it only enqueues), so a VMA-lock holder never waits on a range holder.
- *
- * The VMA objects are not protected: a VMA may be split or merged away by a writer whose range does not
- * overlap a fault's range, while the fault runs. What cannot change under a read range is the mapping of the
- * addresses inside it: flags, file, ops and pgoff there. So a fault re-finds its VMA under its range and
- * works with the attributes it sees, and the VMA object it hands the engine may become detached meanwhile.
- *
- * One VMA field escapes that rule: the anon identity, installed once per VMA by the first anonymous fault
- * (anon_vma_prepare) and copied into the pieces when a writer plans a split. A fault in one part of a VMA can
- * install it after a writer elsewhere in the same VMA copied the (null) identity into its plan. Two steps
- * close that race, both under the VMA lock: a fault installs the identity only on a VMA that is still in the
- * tree; and a replace copies the identity of each removed VMA into the new VMAs that continue its mapping
- * outside the writer's locked range. Since the engine makes a writer cover every VMA object it replaces
- * (split ones included), a fault can no longer overlap such a writer, so this propagation is now only a
- * defence in depth. See RangeVmaTree.replace and RangeFaultHandler.
- *
- * Waits: a request that is not granted at enqueue is recorded with the LockIntents of the requests it waits
- * for (they are the range lock's owners), so that false conflicts are measured. Waits on the VMA lock are a
- * spinlock's, microseconds long, and are only counted (rangelock.vma_lock_contended).
- * </pre>
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b>
+ *       <ul>
+ *         <li>The range lock (tree or list) protects the mapping of every address: whoever changes the mapping
+ *             of {@code [a, b)} (VMA attributes, page-table entries removed or moved) holds a write range
+ *             covering {@code [a, b)}; a fault holds a read range covering its page. The coarse lock is the full
+ *             range {@code [0, TASK_SIZE + PAGE)} and interacts with fine ranges exactly as any other range
+ *             does.</li>
+ *         <li>The VMA lock (a short mutex, Lespinasse's "VMA lock") protects the VMA tree's updates, a fault's
+ *             lookup-and-queue, every range-lock enqueue, and the installation of a VMA's first anon identity.
+ *             It is never held while waiting for a range, across I/O, allocation or per-page work.</li>
+ *       </ul></li>
+ *   <li><b>Lock order.</b> range (held, granted) &rarr; VMA lock. A thread that holds the VMA lock never waits
+ *       for a range (it only enqueues), so a VMA-lock holder never waits on a range holder.</li>
+ *   <li><b>What a reader may see mid-update.</b> The VMA objects are not protected: a VMA may be split or
+ *       merged away by a writer whose range does not overlap a fault's range, while the fault runs. What
+ *       cannot change under a read range is the mapping of the addresses inside it: flags, file, ops and pgoff
+ *       there. So a fault re-finds its VMA under its range and works with the attributes it sees, and the VMA
+ *       object it hands the engine may become detached meanwhile.</li>
+ *   <li><b>The anon identity.</b> One VMA field escapes that rule: the anon identity, installed once per VMA by
+ *       the first anonymous fault ({@code anon_vma_prepare}) and copied into the pieces when a writer plans a
+ *       split. A fault in one part of a VMA can install it after a writer elsewhere in the same VMA copied the
+ *       (null) identity into its plan. Two steps close that race, both under the VMA lock: a fault installs the
+ *       identity only on a VMA that is still in the tree; and a replace copies the identity of each removed VMA
+ *       into the new VMAs that continue its mapping outside the writer's locked range. Since the engine makes a
+ *       writer cover every VMA object it replaces (split ones included), a fault can no longer overlap such a
+ *       writer, so this propagation is now only a defence in depth. See {@link RangeVmaTree#replace} and
+ *       {@link RangeFaultHandler}.</li>
+ *   <li><b>Waits.</b> A request that is not granted at enqueue is recorded with the {@link LockIntent}s of the
+ *       requests it waits for (they are the range lock's owners), so that false conflicts are measured. Waits
+ *       on the VMA lock are a spinlock's, microseconds long, and are only counted
+ *       ({@code rangelock.vma_lock_contended}).</li>
+ *   <li><b>Follows.</b> Michel Lespinasse, "Replacing mmap_sem with finer grained locks" (LPC 2019); see
+ *       {@link RangeLockStrategy}.</li>
+ * </ul>
  */
 final class RangeLockInstance {
     static final String LOCK_NAME = "range_lock";

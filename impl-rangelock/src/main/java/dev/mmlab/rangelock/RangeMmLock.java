@@ -15,6 +15,19 @@ import java.util.List;
  * The syscall side of the range-locked mm: an intent gets exactly its range {@code [start, end)}, read or
  * write; a coarse intent is the full range. The engine re-plans and widens when {@link MmLockGuard#covers}
  * says no. See {@link RangeLockInstance} for what the ranges protect.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> A guard's write range excludes every fault and syscall whose range
+ *       overlaps, so {@link MmLockGuard#startWrite} has nothing to wait for; it checks that the guard is a held
+ *       write range (in checking mode also that the range touches the VMA). In checking mode
+ *       {@link MmLockGuard#prepareNew} verifies that a new VMA maps, outside the locked range, exactly what the
+ *       tree maps there now. A guard's {@code held} flag is plain: the guard belongs to the thread that locked
+ *       it.</li>
+ *   <li><b>Lock order.</b> as {@link RangeLockInstance}: the request is queued under the VMA lock, which is
+ *       dropped before the wait; a caller holds no range of this mm when it locks. The checks above read the
+ *       lockless tree and take nothing.</li>
+ * </ul>
  */
 final class RangeMmLock implements MmLock {
     private final RangeLockInstance space;

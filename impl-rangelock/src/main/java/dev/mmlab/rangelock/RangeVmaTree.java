@@ -10,6 +10,16 @@ import java.util.List;
  * The VMA tree of the range-locked mm: a lockless-readable snapshot tree whose updates run under the VMA
  * lock, so that a fault's lookup-and-queue and a fault's anon-identity installation are atomic with respect
  * to them. Lookups take no lock.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Readers go straight to the delegate's published snapshot, with no lock. A
+ *       replace runs under the caller's write range (which covers the change) and, for the snapshot update
+ *       itself, under the VMA lock, so it is atomic against a fault's lookup-and-queue and against a fault
+ *       installing a first anon identity; under that lock it also propagates identities installed after the
+ *       caller planned (see {@link RangeLockInstance}).</li>
+ *   <li><b>Lock order.</b> write range (held) &rarr; VMA lock &rarr; the delegate's writer monitor.</li>
+ * </ul>
  */
 final class RangeVmaTree implements VmaTree {
     private final VmaTree delegate;

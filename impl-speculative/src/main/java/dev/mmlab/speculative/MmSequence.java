@@ -10,6 +10,18 @@ import java.util.List;
  * fault reads it before its lookup and commits only if it is unchanged, so any writer, anywhere, aborts
  * every fault that overlapped it; in exchange a fault touches no per-VMA shared state at all ("adding a
  * single atomic variable per vma would decrease the 48-threads throughput by 62%").
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> One {@link SeqCount} guards the whole address space for speculative
+ *       faults: odd for the whole of every mmap write cycle, so a fault validates nothing per VMA. Only the
+ *       holder of the mmap write lock begins and ends it (the hooks), so it has one writer at a time.</li>
+ *   <li><b>Lock order.</b> none of its own: the hooks run under the mmap write lock and never block.</li>
+ *   <li><b>What a reader may see mid-update.</b> An odd count for as long as any writer holds the mmap lock
+ *       for writing, whatever it changes: a fault anywhere aborts ({@code seq_odd}) or fails validation, the
+ *       price of touching no per-VMA state.</li>
+ *   <li><b>Follows.</b> Michel Lespinasse's 2021 speculative page faults ({@code mmap_seq}).</li>
+ * </ul>
  */
 final class MmSequence implements RwsemMmLock.Hooks {
     private final SeqCount seq = new SeqCount();

@@ -9,24 +9,34 @@ import java.lang.invoke.VarHandle;
  * {@code validation=vma} mode (Dufour's {@code vm_sequence}), one per mm in {@code validation=mm} mode
  * (Lespinasse 2021's {@code mmap_seq}).
  *
- * <p>Design notes. The count is even when nothing guarded is changing and odd while a writer (a holder of the
- * mmap write lock) is changing it; every completed change leaves it two higher, so a reader that saw value
- * {@code s} and still sees {@code s} knows no change started or ended in between. Writers are serialized by
- * the mmap write lock, so only one thread ever writes a given count at a time. A count that is never ended
- * stays odd forever: that is how a retired VMA tells late readers that it changed.
- *
- * <p>Memory semantics, following the kernel's {@code write_seqcount_begin}/{@code read_seqcount_retry}:
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>{@link #writeBegin}: a volatile read-modify-write (a full fence), so the odd value is visible before
- *       any later store or load of the writer (publishing the tree, looking up page tables to zap them).</li>
- *   <li>{@link #writeEnd}: a release store, so everything the writer did is visible to whoever reads the
- *       even value with acquire.</li>
- *   <li>{@link #readBegin}: an acquire load; the reader acts on what it read only after {@link #validate}.</li>
- *   <li>{@link #validate}: an acquire fence then a volatile load (as {@code StampedLock.validate}). The
- *       volatile load matters: a fault that allocates a PTE table (a CAS) and a writer that looks the table up
- *       after making the count odd form a Dekker pair; with both sides sequentially consistent, either the
- *       writer sees the table (and its zap under the PTL removes the fault's PTE) or the fault sees the odd
- *       count.</li>
+ *   <li><b>What protects what.</b> The count guards what a speculative fault relies on (one VMA, or the whole
+ *       mm). It is even when nothing guarded is changing and odd while a writer (a holder of the mmap write
+ *       lock) is changing it; every completed change leaves it two higher. Writers are serialized by the mmap
+ *       write lock, so only one thread ever writes a given count at a time. A count that is never ended stays
+ *       odd forever: that is how a retired VMA tells late readers that it changed.</li>
+ *   <li><b>Lock order.</b> none: a sequence count is not a lock, and nobody waits on it. Writers begin and end
+ *       it under the mmap write lock; readers read it holding nothing and validate it under the PTL, where
+ *       {@link #validate} never blocks.</li>
+ *   <li><b>What a reader may see mid-update.</b> An odd value (a writer is active: give up now), or any value
+ *       of a change in progress; a reader that saw value {@code s} and still sees {@code s} knows no change
+ *       started or ended in between, so everything it read meanwhile was stable.</li>
+ *   <li><b>Memory semantics</b>, following the kernel's {@code write_seqcount_begin}/{@code read_seqcount_retry}:
+ *       <ul>
+ *         <li>{@link #writeBegin}: a volatile read-modify-write (a full fence), so the odd value is visible
+ *             before any later store or load of the writer (publishing the tree, looking up page tables to zap
+ *             them).</li>
+ *         <li>{@link #writeEnd}: a release store, so everything the writer did is visible to whoever reads the
+ *             even value with acquire.</li>
+ *         <li>{@link #readBegin}: an acquire load; the reader acts on what it read only after
+ *             {@link #validate}.</li>
+ *         <li>{@link #validate}: an acquire fence then a volatile load (as {@code StampedLock.validate}). The
+ *             volatile load matters: a fault that allocates a PTE table (a CAS) and a writer that looks the
+ *             table up after making the count odd form a Dekker pair; with both sides sequentially consistent,
+ *             either the writer sees the table (and its zap under the PTL removes the fault's PTE) or the fault
+ *             sees the odd count.</li>
+ *       </ul></li>
  * </ul>
  */
 final class SeqCount implements VmaLockState {

@@ -22,26 +22,35 @@ import java.util.function.Supplier;
  * the sequence that guards the VMA is unchanged, otherwise discard the work and take the classic path under
  * the mmap read lock.
  *
- * <p>Design notes (Dufour's SPF series, v11, and Lespinasse's 2021 per-mm variant).
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>Lookup: the VMA tree is a {@code SnapshotVmaTree}, published by writers with one release store; a
- *       fault works on the snapshot it loaded and the {@link Vma} it found, whose attributes are immutable.
- *       The garbage collector is the RCU grace period.</li>
- *   <li>Sequence: in per-VMA mode the found VMA's count, read after the lookup; in per-mm mode the mm's count,
- *       read before it. Odd at the start: a writer is active ({@code seq_odd}). Under the PTL the attempt
- *       checks it is unchanged, and (per-VMA) the VMA still attached ({@code vma_changed}), and the PTE table
- *       not freed ({@code pmd_changed}). Every writer makes the count odd before it publishes, zaps, or
+ *   <li><b>What protects what.</b> Nothing is locked on the speculative path: a sequence count stands in for
+ *       the lock. In per-VMA mode it is the found VMA's count, read after the lookup; in per-mm mode the mm's
+ *       count, read before it. Odd at the start: a writer is active ({@code seq_odd}). Under the PTL the
+ *       attempt checks it is unchanged, and (per-VMA) the VMA still attached ({@code vma_changed}), and the PTE
+ *       table not freed ({@code pmd_changed}). Every writer makes the count odd before it publishes, zaps, or
  *       restricts PTEs, and those steps take the same PTL: so a fault that commits before the writer's PTL
- *       section has its PTE zapped or restricted by the writer, and one that commits after sees the change.</li>
- *   <li>What the fault may do without a lock (the {@link FaultAttempt} answers): anything a fine-grained lock
- *       allows, so drivers not declared {@link LockNeed#FINE} for FAULT never run here ({@code vma_notsup});
- *       not {@code anon_vma_prepare} ({@code vma_noanon}); it may wait for I/O, holding nothing, after which
- *       the core returns RETRY and the fault speculates once more (the page is now cached).</li>
- *   <li>No side effect before validation, as {@code StampedLock}'s optimistic readers: the core releases a
- *       prepared page when validation fails; only a page-cache read (shared, and correct for whoever maps the
- *       file next) and an empty PTE table may be left behind.</li>
- *   <li>Outcomes other than MAPPED from a stale VMA are not trusted: the fault validates the sequence after
- *       them and falls back if it changed. SEGV and access errors are always decided by the locked path.</li>
+ *       section has its PTE zapped or restricted by the writer, and one that commits after sees the change.
+ *       An attempt is used by one thread. The test probe is a plain field, set before faulting threads
+ *       start.</li>
+ *   <li><b>Lock order.</b> the speculative path takes one PTL, at commit, and nothing else; it holds nothing
+ *       while it allocates or waits for I/O. On an abort it holds nothing when it enters the fallback, which
+ *       takes the mmap read lock.</li>
+ *   <li><b>What a reader may see mid-update.</b> The VMA tree is a {@code SnapshotVmaTree}, published by
+ *       writers with one release store; a fault works on the snapshot it loaded and the {@link Vma} it found,
+ *       whose attributes are immutable, so it may work on a VMA that was replaced meanwhile, which validation
+ *       catches. The garbage collector is the RCU grace period. Outcomes other than MAPPED from a stale VMA are
+ *       not trusted: the fault validates the sequence after them and falls back if it changed. SEGV and access
+ *       errors are always decided by the locked path.</li>
+ *   <li><b>What the fault may do without a lock</b> (the {@link FaultAttempt} answers): anything a
+ *       fine-grained lock allows, so drivers not declared {@link LockNeed#FINE} for FAULT never run here
+ *       ({@code vma_notsup}); not {@code anon_vma_prepare} ({@code vma_noanon}); it may wait for I/O, holding
+ *       nothing, after which the core returns RETRY and the fault speculates once more (the page is now
+ *       cached).</li>
+ *   <li><b>No side effect before validation</b>, as {@code StampedLock}'s optimistic readers: the core
+ *       releases a prepared page when validation fails; only a page-cache read (shared, and correct for
+ *       whoever maps the file next) and an empty PTE table may be left behind.</li>
+ *   <li><b>Follows.</b> Dufour's SPF series, v11, and Lespinasse's 2021 per-mm variant.</li>
  * </ul>
  * Counters: {@code speculative.success}, {@code speculative.fallback}, {@code speculative.retry_io} (waited
  * for I/O with no lock held) and {@code speculative.abort.REASON} (see {@link AbortReason}).

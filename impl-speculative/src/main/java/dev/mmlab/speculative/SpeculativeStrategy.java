@@ -22,6 +22,17 @@ import java.util.List;
  * its switches), plus the sequence bumps. Option {@code validation}: {@code vma} (per-VMA counts, Laurent
  * Dufour's series, v11, 2018) or {@code mm} (one per-mm count odd while any writer holds the lock, Michel
  * Lespinasse, 2021). Never merged into Linux; per-VMA locks (6.4) replaced it.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The parts of one address space ({@code Instance}, final references only):
+ *       the mmap rwsem ({@link CoarseMmapLock}) for syscalls, with {@link VmaSequences} or {@link MmSequence}
+ *       as its write-side hooks; the {@link SpeculativeFaultHandler} for faults, falling back to the mmap lock
+ *       path; one {@link SnapshotVmaTree} that both read. Per-VMA mode gives every new VMA a fresh, even
+ *       {@link SeqCount}.</li>
+ *   <li><b>Lock order.</b> as the baseline's: the mmap lock &rarr; a PTL. The sequence bumps run inside the
+ *       mmap write lock and take nothing; a speculative fault holds no lock but the PTL it commits under.</li>
+ * </ul>
  */
 public final class SpeculativeStrategy implements LockingStrategy {
     public static final String NAME = "speculative";

@@ -13,23 +13,28 @@ import java.util.List;
  * {@link SeqCount} as its lock state, and the holder of the mmap write lock makes it odd before the VMA
  * changes.
  *
- * <p>Design notes. VMAs are immutable: a change retires the old objects ({@link Vma#markDetached}) and
- * publishes new ones. So:
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>{@code startWrite(vma)} makes the VMA's count odd. If the cycle detaches it, it stays odd forever (a
- *       late reader that loaded it from an old snapshot sees odd and aborts); if it is still attached at
- *       unlock (a VMA marked only to fence its page tables), the count is ended, two higher than before.</li>
- *   <li>{@code prepareNew(vma)} makes a new VMA's count odd before it is published, and unlock ends it: a
- *       reader that finds the new VMA while its page tables are still being filled (mremap moves PTEs after
- *       publishing the target, Dufour's "protect mremap() against SPF handler") aborts instead of
- *       installing a page that the move would overwrite.</li>
- *   <li>The engine's mremap moves the source's PTEs before it detaches the source VMA, so on an mremap write
- *       lock the VMAs in the operation's footprint are marked up front (Dufour did
- *       {@code vm_write_begin} on both VMAs in {@code move_vma}); otherwise a fault on the source could
- *       install a page behind the move and the write to it would be lost.</li>
+ *   <li><b>What protects what.</b> Each VMA's {@link SeqCount} guards that VMA for speculative faults. Only
+ *       the holder of the mmap write lock calls these hooks, so {@link #marked} needs no lock of its own: the
+ *       rwsem orders one holder's accesses before the next holder's.</li>
+ *   <li><b>Lock order.</b> none of its own: every hook runs under the mmap write lock and never blocks
+ *       (making a count odd or even is one atomic step).</li>
+ *   <li><b>Retired VMAs.</b> VMAs are immutable: a change retires the old objects ({@link Vma#markDetached})
+ *       and publishes new ones. So {@code startWrite(vma)} makes the VMA's count odd. If the cycle detaches
+ *       it, it stays odd forever (a late reader that loaded it from an old snapshot sees odd and aborts); if it
+ *       is still attached at unlock (a VMA marked only to fence its page tables), the count is ended, two
+ *       higher than before.</li>
+ *   <li><b>What a reader may see mid-update.</b> {@code prepareNew(vma)} makes a new VMA's count odd before it
+ *       is published, and unlock ends it: a reader that finds the new VMA while its page tables are still
+ *       being filled (mremap moves PTEs after publishing the target, Dufour's "protect mremap() against SPF
+ *       handler") aborts instead of installing a page that the move would overwrite.</li>
+ *   <li><b>mremap.</b> The engine's mremap moves the source's PTEs before it detaches the source VMA, so on an
+ *       mremap write lock the VMAs in the operation's footprint are marked up front (Dufour did
+ *       {@code vm_write_begin} on both VMAs in {@code move_vma}); otherwise a fault on the source could install
+ *       a page behind the move and the write to it would be lost.</li>
+ *   <li><b>Follows.</b> Laurent Dufour's speculative page faults (v11): {@code vm_sequence} per VMA.</li>
  * </ul>
- * Only the holder of the mmap write lock calls these hooks, so {@link #marked} needs no lock of its own: the
- * rwsem orders one holder's accesses before the next holder's.
  */
 final class VmaSequences implements RwsemMmLock.Hooks {
     private final VmaTree tree;

@@ -41,6 +41,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>No lost write: a worker knows what every page of its own region must hold (the last token it wrote, zero
  * after DONTNEED of anonymous memory, the file's content for a shared file page), because only it changes
  * that region; every read, every GUP and the final sweep compare against that.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The address space protects itself: it is what is under test. A worker's
+ *       expectations (its maps of what each own page must hold) are touched only by its thread, and by the
+ *       calling thread in the final sweep after every worker was joined. The setup fields ({@code mm}, the
+ *       shared and contended bases, the contended file) are written before the threads start, which
+ *       publishes them. The shared tallies are atomic; {@code stop} is an {@link AtomicBoolean};
+ *       {@code nextRound} is volatile, written only by the barrier action, so every party reads one answer per
+ *       round; problems go to a synchronized list (its size check is not atomic with the add: a race may keep
+ *       a few more than ten).</li>
+ *   <li><b>Lock order.</b> none of its own but the barrier: workers and the /proc reader meet at a
+ *       {@link CyclicBarrier} each round, between engine calls, so none holds a lock of the mm there; the
+ *       barrier action runs the invariant checker on the quiescent mm and asks the strategy's lock whether it
+ *       is idle while every party waits.</li>
+ *   <li><b>What a reader may see mid-update.</b> The /proc reader and the contended range see other threads'
+ *       changes in flight, so only the invariants are checked there; a worker's own region is changed by no
+ *       one else, so every read there must match exactly.</li>
+ * </ul>
  */
 public final class ConcurrentWorkload {
     /** The result of one run. The last three figures (and {@link #problems}) must be zero (empty). */

@@ -70,6 +70,19 @@ import org.slf4j.LoggerFactory;
  * <p>The semantic reference is {@code rwsem} with its defaults when it is on the class path, else the kit's
  * {@link ReferenceStrategy}. The concurrent workload runs {@value #STRESS_PROPERTY} seconds (default 2) per
  * strategy configuration, or {@value #STRATEGY_STRESS_PROPERTY} seconds per strategy when that is set.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Each test makes its own address spaces, so tests share none. The only state
+ *       shared between tests and suite instances is the static cache of reference transcripts, a
+ *       {@link ConcurrentHashMap} keyed by script seed and filled once per seed by {@code computeIfAbsent}. A
+ *       test's helper threads (the interrupted victim, the thread that dies between syscalls) hand their
+ *       results back through an {@link AtomicReference} or plain fields read after {@code join()}.</li>
+ *   <li><b>Lock order.</b> a reference transcript is computed inside the cache's {@code computeIfAbsent}: the
+ *       cache entry &rarr; the locks of the fresh reference address space it runs. The EINTR tests hold the
+ *       whole-space write guard on the test thread while the victim blocks behind it, interrupt the victim,
+ *       and close the guard only after joining it.</li>
+ * </ul>
  */
 @ExtendWith(Watchdog.class)
 public abstract class ConformanceSuite {

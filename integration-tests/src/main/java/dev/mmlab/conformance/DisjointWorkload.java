@@ -18,6 +18,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * churn part (mmap, write, mprotect, munmap in a loop), with a gap between them so the churn never merges
  * with the stable VMA. Every wait recorded during the run is a false conflict by construction; the run
  * counts them, and separately the waits of faults on the stable VMAs.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The address space protects itself (it is under test); each thread touches
+ *       only its own region. The tallies are atomic; the first failure and the first example are kept by CAS
+ *       in {@link AtomicReference}s; the report is read after every thread was joined. The wait recorder is
+ *       reset before the threads start.</li>
+ *   <li><b>Lock order.</b> none of its own. The wait listener runs on a waiting thread that may hold locks of
+ *       the mm, so it only touches atomics.</li>
+ * </ul>
  */
 public final class DisjointWorkload {
     /** What one run measured. */

@@ -25,15 +25,23 @@ import java.util.Objects;
  * the layout (which pages are mapped, with which protection, sharing, backing and page offset), the errno of a
  * failing call, the fault outcome of an access and the content word a read returns.
  *
- * <p>Design notes. The layout is a Guava {@link TreeRangeMap} from page numbers to {@link Attr}; a page's
- * offset in its backing is {@code page + attr.base}, so splitting or joining ranges never changes an
- * attribute. The model does not decide where the engine draws VMA boundaries (merges depend on anon
- * identities the model does not track): layouts are compared as runs of pages with equal attributes and
- * contiguous offsets. The one call whose result depends on VMA identity, mremap ("the old range must be one
- * mapping"), reads the engine's boundaries, which the previous step has already checked against the model.
- * A file's initial content is learnt at its first read rather than predicted; every later read must agree.
- *
- * <p>Not thread-safe: one model follows one address space driven by one thread.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> nothing: not thread-safe. One model follows one address space driven by
+ *       one thread.</li>
+ *   <li><b>Lock order.</b> none: the model takes no lock; the engine calls it makes take the strategy's locks
+ *       as any single-threaded caller's do.</li>
+ *   <li><b>Layout.</b> The layout is a Guava {@link TreeRangeMap} from page numbers to {@link Attr}; a page's
+ *       offset in its backing is {@code page + attr.base}, so splitting or joining ranges never changes an
+ *       attribute.</li>
+ *   <li><b>VMA boundaries.</b> The model does not decide where the engine draws VMA boundaries (merges depend
+ *       on anon identities the model does not track): layouts are compared as runs of pages with equal
+ *       attributes and contiguous offsets. The one call whose result depends on VMA identity, mremap ("the old
+ *       range must be one mapping"), reads the engine's boundaries, which the previous step has already checked
+ *       against the model.</li>
+ *   <li><b>File content.</b> A file's initial content is learnt at its first read rather than predicted; every
+ *       later read must agree.</li>
+ * </ul>
  */
 public final class ReferenceModel {
     /** What a page is mapped with. {@code backing} is "anon", "file0", "file1" or "shmem#N". */

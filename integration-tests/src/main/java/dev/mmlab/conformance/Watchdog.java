@@ -25,8 +25,19 @@ import org.slf4j.LoggerFactory;
  * holders and waiters of every live address space created through {@link StrategyUnderTest#newMm} or
  * registered with {@link #watch}, then interrupts the test thread.
  *
- * <p>Design note: the stamp is global, not per test, because tests run one at a time in this module and a
- * workload's worker threads (not the test thread) are the ones that make progress.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The progress stamp is one static {@link AtomicLong}. It is global, not per
+ *       test, because tests run one at a time in this module and a workload's worker threads (not the test
+ *       thread) are the ones that make progress. The watched address spaces are a synchronized weak map; a
+ *       dump copies its keys under its monitor. The body runs on its own daemon thread and hands back its
+ *       result or failure through {@link AtomicReference}s, read after {@code join()}.</li>
+ *   <li><b>Lock order.</b> the watched map's monitor is a leaf, held only to copy the keys; the lock dumps
+ *       ({@code isIdle}, {@code describe}) run after it is released and take only a strategy's short internal
+ *       locks. The watchdog never waits for an mm lock, so a stuck strategy cannot stall it.</li>
+ *   <li><b>What a reader may see mid-update.</b> A dump of a lock in use is a snapshot: holders and waiters may
+ *       change while it is written.</li>
+ * </ul>
  */
 public final class Watchdog implements InvocationInterceptor {
     /** System property: seconds without progress before a test fails. */

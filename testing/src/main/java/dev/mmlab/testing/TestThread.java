@@ -10,6 +10,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>"Parked" is {@link Thread.State#WAITING} or {@link Thread.State#TIMED_WAITING}: how every lock in this
  * project waits (LockSupport, Condition, CountDownLatch). A thread blocked on a monitor is not parked.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> {@code failure} is written once by this thread and read by the test after
+ *       {@link #join}, whose happens-before makes it visible; it is volatile so that a test polling a stuck
+ *       thread also sees it.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; it only reads the thread's state.</li>
+ * </ul>
  */
 public final class TestThread extends Thread {
     /** How long each wait here gives the other thread before the test fails. */

@@ -6,6 +6,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An inode that can be mapped: a regular file on a {@link BlockDevice}, or a shmem object (shared anonymous
  * memory, shown as {@code /dev/zero (deleted)}). Owns its {@link PageCache}. Thread-safe.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Identity, size and device are final. {@code mappings}, the number of VMAs
+ *       mapping the file in every address space that maps it, is an {@link AtomicInteger}: the engine counts a
+ *       VMA in when it publishes it and out after it has zapped its range, under the guard of the address space
+ *       concerned, and guards of different address spaces do not exclude each other. In one commit the new
+ *       VMAs are counted before the removed ones, so a VMA replaced by its pieces never takes the count through
+ *       zero. The page cache has its own rules ({@link PageCache}).</li>
+ *   <li><b>Lock order.</b> none of its own: the decrement that frees a shmem object's pages runs the cache's
+ *       per-entry updates, under whatever the caller holds (its guard, no PTL).</li>
+ * </ul>
  */
 public final class BackingFile {
     /** Device numbers /proc/pid/maps shows for shmem ({@code 00:01}, the internal tmpfs). */

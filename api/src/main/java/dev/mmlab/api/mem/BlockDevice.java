@@ -6,6 +6,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A block device under a file's page cache. A read sleeps for a latency drawn from its model and fails with
  * EIO with a given probability. Thread-safe; {@link #readPage} sleeps and takes no mm lock.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Configuration is final. Each thread draws latencies and errors from its own
+ *       {@link SplittableRandom}, split from the seeded root on first use under the root's monitor (the only
+ *       lock here, held for one split). The read and error counts are {@link AtomicLong}s.</li>
+ *   <li><b>Lock order.</b> the root's monitor is a leaf. {@link #readPage} sleeps holding nothing of its own;
+ *       its callers (a page-cache miss, a driver fault) hold no PTL, but may hold an mm lock, which is what a
+ *       fault without fault retry pays for.</li>
+ * </ul>
  */
 public final class BlockDevice {
     private final String name;

@@ -8,6 +8,15 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * How long a device read or a reclaim stall takes: fixed, uniform between two bounds, or exponential with
  * a mean. {@link #sleep} is a real sleeping wait (it models I/O, so the waiting thread yields its CPU).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> nothing to protect: every model is immutable; the random source is the
+ *       caller's (one per thread in {@link BlockDevice} and {@link PageAllocator}).</li>
+ *   <li><b>Lock order.</b> none: takes no lock. {@link #sleep} parks the calling thread with
+ *       {@link LockSupport#parkNanos} and keeps whatever locks the caller holds; it is not interruptible and
+ *       restores the interrupt flag.</li>
+ * </ul>
  */
 public abstract class LatencyModel {
     private LatencyModel() {}

@@ -9,6 +9,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * allocator when the count reaches zero.
  *
  * <p>{@link #ZERO} is the shared zero page: never counted, never freed, never written.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The reference count is an {@link AtomicInteger}; {@link #get} requires a
+ *       reference (or the page cache's entry) already held, so it never resurrects a freed page, and the
+ *       decrement that reaches zero frees the page, exactly once. The content word and the dirty bit are
+ *       volatile; {@link #setContent} is called under the PTL of a PTE that maps the page writable, or by the
+ *       page's only owner before it is mapped.</li>
+ *   <li><b>Lock order.</b> none of its own: the last {@link #put} calls the allocator's free, a removal from a
+ *       concurrent set that takes no mm lock, so a page may be put under a PTL or inside a page-cache entry
+ *       update.</li>
+ *   <li><b>What a reader may see mid-update.</b> {@code content} is one volatile word, never torn; read
+ *       without the PTL it may be stale, which is why the fault engine's copy-on-write reads it once to
+ *       allocate the copy and copies it again under the PTL before it commits.</li>
+ * </ul>
  */
 public final class Page {
     public enum Kind { ANON, FILE, ZERO, DEVICE }

@@ -12,6 +12,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * allocation that must write back pages would). Thread-safe; may sleep; never takes a lock of an mm.
  *
  * <p>Every live page is tracked so the invariant checker can find leaks.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The limit is kept by {@code reserved}, taken with a CAS before a page
+ *       exists and given back when it is freed, so racing allocations never exceed it together. The live set
+ *       is a concurrent set; a second free of one page finds it gone and throws. The statistics are atomic
+ *       counters. Each thread has its own {@link SplittableRandom}, split from the seeded root under the root's
+ *       monitor on first use.</li>
+ *   <li><b>Lock order.</b> the root's monitor is a leaf, held for one split; nothing else here is a lock. A
+ *       reclaim stall sleeps before the reservation, holding whatever the caller holds: the engine allocates
+ *       outside every PTL, so a stall can hold an mm lock but never a PTL.</li>
+ * </ul>
  */
 public final class PageAllocator {
     private final long limitPages;

@@ -13,6 +13,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * a read in flight; concurrent misses on one index wait for the same read, as on a locked page. Eviction
  * writes a dirty page's content back to the file's "disk" first, so nothing is lost. Thread-safe: each
  * index is changed atomically through {@link ConcurrentHashMap#compute}; no mm lock is taken.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Each index's entry (a page or a read in flight) is changed only through
+ *       the map's per-entry atomic operations, which also take the cache's reference count step
+ *       ({@link Page#get} in {@link #find}, {@link Page#put} in eviction). The first miss installs a
+ *       {@link CompletableFuture} with {@code putIfAbsent} and reads the page with no lock held; later misses
+ *       on that index wait on the future, also holding nothing. The "disk" (what eviction wrote back) is a
+ *       concurrent map of content words.</li>
+ *   <li><b>Lock order.</b> page-cache entry &rarr; the allocator's live set (an entry update may free a page);
+ *       callers may hold a PTL around a lookup (the engine's order is PTL &rarr; page cache), so the cache
+ *       never takes an mm lock or a PTL. The device read and the wait on another thread's read run outside
+ *       every entry update.</li>
+ *   <li><b>What a reader may see mid-update.</b> An index is either absent, in flight or up to date; a failed
+ *       read removes its future and completes it exceptionally, so its waiters get the same errno.</li>
+ * </ul>
  */
 public final class PageCache {
     private final BackingFile file;

@@ -19,16 +19,22 @@ import java.util.List;
  * address space that fork makes.
  *
  * <h2>Design notes</h2>
- * The parent's lock is held for writing over the whole space for the entire copy, and every parent VMA gets
- * {@link MmLockGuard#startWrite} before it is copied (the 6.4 fix for the fork/COW corruption, bugzilla
- * 217624: a per-VMA-locked fault must not write a private page while its PTE is being copied). Per VMA:
- * {@code VM_DONTCOPY} VMAs are skipped; {@code VM_WIPEONFORK} ones come up empty in the child with no anon
- * identity; the child loses {@code VM_LOCKED}; an anon identity is forked ({@code anon_vma_fork}), which keeps
- * later merges as Linux's. Page tables are copied only where Linux copies them ({@code vma_needs_copy}: the
- * VMA has anonymous pages or is a PFN map); elsewhere the child faults from the page cache. A copied private
- * PTE is write-protected in parent and child and the page's refcount rises, so the first write on either side
- * copies it. Lock order: parent PTL, then child PTL (the child is not published yet, so nobody else takes its
- * locks).
+ * <ul>
+ *   <li><b>What protects what.</b> The parent's lock is held for writing over the whole space for the entire
+ *       copy, and every parent VMA gets {@link MmLockGuard#startWrite} before it is copied (the 6.4 fix for the
+ *       fork/COW corruption, bugzilla 217624: a per-VMA-locked fault must not write a private page while its PTE
+ *       is being copied). Each PTE table is copied under the parent's PTL and the child's. The child's VMAs are
+ *       published under the child's own lock, also coarse write.</li>
+ *   <li><b>Lock order.</b> parent's guard &rarr; child's guard (the publish, inside the parent's locked body);
+ *       parent PTL &rarr; child PTL (the copy, before the publish). The child is not published yet, so nobody
+ *       else takes its locks.</li>
+ *   <li><b>Follows.</b> {@code dup_mmap}: {@code VM_DONTCOPY} VMAs are skipped; {@code VM_WIPEONFORK} ones
+ *       come up empty in the child with no anon identity; the child loses {@code VM_LOCKED}; an anon identity is
+ *       forked ({@code anon_vma_fork}), which keeps later merges as Linux's. Page tables are copied only where
+ *       Linux copies them ({@code vma_needs_copy}: the VMA has anonymous pages or is a PFN map); elsewhere the
+ *       child faults from the page cache. A copied private PTE is write-protected in parent and child and the
+ *       page's refcount rises, so the first write on either side copies it.</li>
+ * </ul>
  */
 final class Fork {
     private Fork() {}

@@ -22,10 +22,19 @@ import java.util.function.Function;
 
 /**
  * {@code mm/gup.c}: populating ranges ({@code __mm_populate}, {@code faultin_page_range}) and pinning pages
- * ({@code get_user_pages}). Populate runs either under a guard the caller holds (through the strategy's
- * {@code handleFaultHolding}) or, with no guard, through the ordinary fault path; get_user_pages holds the
- * read lock over its range for the whole walk and cannot drop it. Pins are counted in {@link MmStruct#pins},
- * one page at a time with atomic map operations.
+ * ({@code get_user_pages}).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Populate runs either under a guard the caller holds (through the strategy's
+ *       {@code handleFaultHolding}) or, with no guard, through the ordinary fault path, each fault taking the
+ *       strategy's locks itself; get_user_pages holds the read lock over its range for the whole walk and
+ *       cannot drop it. A PTE is read, and a page pinned, under its PTL. Pins are counted in
+ *       {@link MmStruct#pins}, one page at a time with atomic map operations, so a pin racing the last unpin of
+ *       the same page is never lost.</li>
+ *   <li><b>Lock order.</b> the strategy's guard (read, over the range) &rarr; one PTL &rarr; the pin map's entry
+ *       for the page (a pin is counted inside the PTL section that found the page). An unpin takes no PTL.</li>
+ * </ul>
  */
 final class Gup {
     private Gup() {}

@@ -12,15 +12,25 @@ import java.util.List;
 /**
  * The VMA tree as an immutable snapshot published with one release store.
  *
- * <p>Design notes. A snapshot is a sorted sequence of VMAs cut into chunks of at most {@link #MAX_CHUNK}: an
- * array of chunk references plus the start of each chunk's first VMA (a two-level B-tree with copy-on-write
- * paths). Readers load the snapshot once and binary-search both levels with no lock; the garbage collector is
- * the RCU grace period (an old snapshot stays valid for whoever still reads it). A writer, serialized by this
- * object's monitor, rebuilds only the chunks it touches and copies the chunk array: O(n / B + k B) for n VMAs,
- * chunk size B and k changed VMAs, instead of O(n) for one flat array, so 100,000 VMAs build in well under a
- * second. {@link #all()} flattens a snapshot once, on first use, and caches the result in it (a benign race:
- * two readers may both flatten, to equal arrays). Safe for every strategy, including those with lockless
- * lookups: a reader sees the tree before or after a replace, never a mix.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> A snapshot is immutable once published (one volatile store of
+ *       {@code snapshot}); readers load it once and binary-search both levels with no lock, and the garbage
+ *       collector is the RCU grace period (an old snapshot stays valid for whoever still reads it). Writers
+ *       are serialized by this object's monitor. Which VMAs a writer may change is the strategy's business:
+ *       the caller holds the isolation its strategy requires, and the guard passed to
+ *       {@link #replace(MmLockGuard, List, List)} is not consulted.</li>
+ *   <li><b>Lock order.</b> the strategy's guard (and, in {@code rangelock}, its VMA lock) &rarr; this object's
+ *       monitor, a leaf: a replace takes no other lock and never blocks on readers.</li>
+ *   <li><b>What a reader may see mid-update.</b> The tree before or after a replace, never a mix: safe for
+ *       every strategy, including those with lockless lookups. {@link #all()} flattens a snapshot once, on first
+ *       use, and caches the result in it (a benign race: two readers may both flatten, to equal arrays).</li>
+ *   <li><b>Layout and cost.</b> A snapshot is a sorted sequence of VMAs cut into chunks of at most
+ *       {@link #MAX_CHUNK}: an array of chunk references plus the start of each chunk's first VMA (a two-level
+ *       B-tree with copy-on-write paths). A writer rebuilds only the chunks it touches and copies the chunk
+ *       array: O(n / B + k B) for n VMAs, chunk size B and k changed VMAs, instead of O(n) for one flat array,
+ *       so 100,000 VMAs build in well under a second.</li>
+ * </ul>
  */
 public final class SnapshotVmaTree implements VmaTree {
     /** Chunks are split above this size and rebuilt at half of it. */

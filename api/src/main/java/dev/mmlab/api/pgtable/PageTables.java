@@ -7,11 +7,24 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 
 /**
- * Four levels of 512 entries (PGD, PUD, PMD, PTE) for a 48-bit space of 4 KiB pages. Upper levels are
- * allocated lock-free by CAS (racing allocators agree on one table) and never freed; PTE tables carry their
- * own lock ({@link PteTable#ptl()}) and are freed by {@link #freeTableIfEmpty} when munmap leaves them
- * unused. Walks never block. The engine takes a PTL only through {@link #withPtl}, {@link #withAllocatedPtl},
- * {@link #forEachPtl} and {@link PteTable#withPtl}, which hide the freed-table check and the unlock.
+ * Four levels of 512 entries (PGD, PUD, PMD, PTE) for a 48-bit space of 4 KiB pages.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The upper levels are {@link AtomicReferenceArray}s, allocated lock-free by
+ *       CAS (racing allocators agree on one table) and never freed. Each PTE table's entries are guarded by its
+ *       own lock ({@link PteTable#ptl()}, split PTL). A PTE table is freed by {@link #freeTableIfEmpty} when
+ *       munmap leaves it unused: marked detached under its PTL, then unlinked from its PMD slot by CAS. The
+ *       engine takes a PTL only through {@link #withPtl}, {@link #withAllocatedPtl}, {@link #forEachPtl} and
+ *       {@link PteTable#withPtl}, which hide the freed-table check and the unlock.</li>
+ *   <li><b>Lock order.</b> one PTL at a time here ({@link #forEachPtl} releases each before the next); the
+ *       caller holds the strategy's lock covering the range, or validates under the PTL. Fork alone nests a
+ *       parent PTL over a child PTL of another {@code PageTables}.</li>
+ *   <li><b>What a reader may see mid-update.</b> Walks never block and may find a PTE table that a racing
+ *       free has just detached; the helpers lock it, see it detached, and skip it ({@link #withPtl},
+ *       {@link #forEachPtl}) or walk again ({@link #withAllocatedPtl}), so a body never runs on a freed
+ *       table.</li>
+ * </ul>
  */
 public final class PageTables {
     private static final int BITS = 9;

@@ -7,10 +7,19 @@ import java.util.function.Function;
 
 /**
  * The last level of a page table: 512 PTEs covering one 2 MiB-aligned span, with its own lock (split PTL).
- * Every field is guarded by {@link #ptl()}: a fault commits under it, zap and mprotect change under it, the
- * CPU's access to a mapped page happens under it. A table freed by {@code free_pgtables} is
- * {@linkplain #isDetached() detached}: whoever locks it afterwards must walk again (and a speculative fault
- * aborts with {@code pmd_changed}).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Every mutable field (the pages, the PTE bits, the present count, the
+ *       detached flag) is guarded by {@link #ptl()}: a fault commits under it, zap and mprotect change under
+ *       it, the CPU's access to a mapped page happens under it. The accessors assert that the caller holds it.
+ *       A table freed by {@code free_pgtables} is {@linkplain #isDetached() detached}: whoever locks it
+ *       afterwards must walk again (and a speculative fault aborts with {@code pmd_changed}).</li>
+ *   <li><b>Lock order.</b> the strategy's lock (or a validating fault holding none) &rarr; the PTL; at most
+ *       one PTL per address space, and a body run under it must not block on anything else. The engine never
+ *       waits for the strategy's lock with a PTL held, and never calls a driver, allocates a page or reads a
+ *       file under it.</li>
+ * </ul>
  */
 public final class PteTable {
     public static final int ENTRIES = 512;

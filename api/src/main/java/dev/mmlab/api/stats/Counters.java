@@ -8,6 +8,18 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Named event counters shared by the engine and the strategy of one address space ({@code mmap.ok},
  * {@code fault.MAPPED}, {@code pervma.abort}, ...). Thread-safe and cheap to increment from many threads.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> A concurrent map from name to {@link LongAdder}; a counter is created once
+ *       by {@code computeIfAbsent} and then only added to, so increments on different cells do not contend.</li>
+ *   <li><b>Lock order.</b> none: takes no lock of its own and calls nothing; counted under any lock, a PTL
+ *       included.</li>
+ *   <li><b>What a reader may see mid-update.</b> {@link #get} and the snapshots sum adders that may be moving:
+ *       each value is one that was true at some point during the read, and two counters in one snapshot are
+ *       not read at one instant. {@link #reset} racing an increment may keep or lose it. Exact only at a
+ *       quiescent point.</li>
+ * </ul>
  */
 public final class Counters {
     private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();

@@ -21,6 +21,21 @@ import java.util.function.Function;
  * <p>Aggregates: totals, false conflicts, and totals grouped by cause (waiter operation, blocker operation,
  * false or true conflict); the blocker operation of a wait is that of its first blocker whose footprint
  * overlaps the waiter's, else of its first blocker. The last {@value #RECENT} waits are kept for tests.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Totals are {@link LongAdder}s. The per-cause totals are two-element arrays
+ *       in a concurrent map, each updated and read under its own monitor. The recent-wait ring is guarded by
+ *       its own monitor. Listeners are a copy-on-write list; the task labeller is one volatile reference.</li>
+ *   <li><b>Lock order.</b> none held across calls: {@link #record} takes one cause array's monitor, releases
+ *       it, then the ring's, and calls the listeners holding neither. Both monitors are leaves. Strategies may
+ *       call {@link #begin} (which takes nothing) under their own locks, and call {@link Pending#end} once they
+ *       got the lock they waited for (or gave up), so a listener runs on the waiting thread, which may hold that
+ *       lock and others.</li>
+ *   <li><b>What a reader may see mid-update.</b> The totals, the causes and the ring are updated one after
+ *       another, so a reader racing {@link #record} may see a wait counted in one and not yet in another;
+ *       exact at a quiescent point. A {@link #reset} racing a record may keep part of it.</li>
+ * </ul>
  */
 public final class LockWaitRecorder {
     static final int RECENT = 1024;

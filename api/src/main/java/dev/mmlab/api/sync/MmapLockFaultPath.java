@@ -19,6 +19,21 @@ import dev.mmlab.api.stats.Counters;
  * fault that must wait for I/O drops the lock first and starts over ({@code VM_FAULT_RETRY}, 2010); a fault
  * whose driver declares it needs the write lock retries under the write lock. The baseline strategy's fault
  * handler, and the fallback of strategies whose fast path failed.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Takes no lock of its own: the mmap lock ({@link RwsemMmLock}) keeps the VMA
+ *       and its page tables stable for one attempt, read for an ordinary fault, write after a retry for any
+ *       reason but I/O, such as a driver that needs the write lock ({@code PREFIX.fault_write_lock}); the VMA
+ *       is looked up afresh under it on every try. An attempt is used by one thread; its {@code released} flag
+ *       says whether it already gave the lock back for I/O, so the lock is released exactly once.</li>
+ *   <li><b>Lock order.</b> the mmap lock, taken uninterruptibly, holding nothing else of the mm (a fault never
+ *       fails with EINTR); the engine's fault core takes PTLs under it. As the fallback of a faster path, it is
+ *       entered only after that path dropped its own lock (a VMA read lock may be taken under the mmap lock,
+ *       never the reverse).</li>
+ *   <li><b>Follows.</b> {@code VM_FAULT_RETRY} (2010): with {@code faultRetry} a page-cache miss releases the
+ *       mmap lock before waiting for the read, and the retry finds the page cached.</li>
+ * </ul>
  */
 public final class MmapLockFaultPath implements FaultHandler {
     private final RwsemMmLock lock;

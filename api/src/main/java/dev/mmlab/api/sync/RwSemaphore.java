@@ -12,21 +12,34 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A reader/writer semaphore with the queueing rules of Linux's rwsem ({@code kernel/locking/rwsem.c}).
  *
- * <p>Design notes. One short internal mutex guards the state: the number of active readers, the writer
- * (if any), the FIFO wait queue, and the intents of the holders (so a waiter can say who blocked it).
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>A reader is granted at once only when no writer holds the lock <em>and nobody waits</em>: once a
- *       writer queues, new readers queue behind it ("any down_write essentially turns it into a mutex").</li>
- *   <li>A writer is granted when nobody holds the lock and it is first in the queue.</li>
- *   <li>When the first waiter is a reader, every reader in the queue is woken together, skipping queued
- *       writers (Linux 5.3+ {@code rwsem_mark_wake}, up to {@value #MAX_READERS_WAKEUP} at a time).</li>
- *   <li>{@link #downgrade} turns the writer into a reader and wakes the waiting readers.</li>
- *   <li>Waits are killable: an interrupted waiter leaves the queue, and if that unblocks the waiters behind
- *       it they are woken; it holds nothing and gets {@link InterruptedException}. A waiter granted at the
- *       moment it was interrupted keeps the lock and returns normally with its interrupt flag set.</li>
+ *   <li><b>What protects what.</b> One short internal mutex guards the state: the number of active readers,
+ *       the writer (if any), the FIFO wait queue, and the intents of the holders (so a waiter can say who
+ *       blocked it). A waiter's {@code granted} flag is volatile, set under the mutex by whoever grants it.</li>
+ *   <li><b>Lock order.</b> the mutex is a leaf: held for one state change, never while a thread waits. A wait
+ *       is recorded after the mutex is dropped ({@link LockWaitRecorder#begin} under it takes nothing). What
+ *       the holder of the semaphore takes next is its user's rule (for the mmap lock: a VMA lock, then a
+ *       PTL).</li>
+ *   <li><b>Follows.</b> Linux's rwsem queueing rules:
+ *       <ul>
+ *         <li>A reader is granted at once only when no writer holds the lock <em>and nobody waits</em>: once a
+ *             writer queues, new readers queue behind it ("any down_write essentially turns it into a
+ *             mutex").</li>
+ *         <li>A writer is granted when nobody holds the lock and it is first in the queue.</li>
+ *         <li>When the first waiter is a reader, every reader in the queue is woken together, skipping queued
+ *             writers (Linux 5.3+ {@code rwsem_mark_wake}, up to {@value #MAX_READERS_WAKEUP} at a time).</li>
+ *         <li>{@link #downgrade} turns the writer into a reader and wakes the waiting readers.</li>
+ *         <li>Waits are killable: an interrupted waiter leaves the queue, and if that unblocks the waiters
+ *             behind it they are woken; it holds nothing and gets {@link InterruptedException}. A waiter
+ *             granted at the moment it was interrupted keeps the lock and returns normally with its interrupt
+ *             flag set.</li>
+ *       </ul>
+ *       Not modelled: optimistic spinning and reader lock stealing (they change latency, not who waits for
+ *       whom).</li>
+ *   <li><b>What a waiter may see.</b> Waiters park; the releaser grants under the mutex and unparks, so a
+ *       granted waiter never re-checks. Early and spurious returns from park only re-read {@code granted}.</li>
  * </ul>
- * Not modelled: optimistic spinning and reader lock stealing (they change latency, not who waits for whom).
- * Waiters park; the releaser grants under the mutex and unparks, so a granted waiter never re-checks.
  */
 public final class RwSemaphore {
     static final int MAX_READERS_WAKEUP = 256;

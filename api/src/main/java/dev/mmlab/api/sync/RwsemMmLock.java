@@ -15,6 +15,24 @@ import dev.mmlab.api.Vma;
  *
  * <p>Switches as in Linux: {@code munmapDowngrade} downgrades to read for the zap (4.20),
  * {@code populateDropsLock} populates after releasing the write lock.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> One {@link RwSemaphore} for the whole address space: a read guard keeps every
+ *       VMA and PTE stable against syscalls, a write guard excludes everyone who takes it. A guard's own fields
+ *       are plain: it belongs to the thread that took it. {@link Hooks} run only in the holder of the write
+ *       lock: {@code writeLocked} right after it is taken, {@code startWrite} and {@code prepareNew} while it is
+ *       held (a read or released guard throws instead), {@code writeUnlocking} right before it is released or
+ *       downgraded. So a strategy's per-cycle state behind the hooks needs no lock of its own: the semaphore's
+ *       release and acquire order one holder's accesses before the next holder's.</li>
+ *   <li><b>Lock order.</b> the mmap lock &rarr; whatever the hooks take ({@code pervma}'s
+ *       {@code vma_start_write} waits for a VMA's readers under it) &rarr; a PTL. The fault path takes it
+ *       uninterruptibly ({@link #readLockUninterruptibly}, {@link #writeLockUninterruptibly}) and holds no
+ *       other lock of the mm when it does.</li>
+ *   <li><b>Follows.</b> {@code mmap_write_downgrade} and {@code mmap_write_unlock} both end the write cycle
+ *       ({@code vma_end_write_all}): {@link MmLockGuard#downgrade} calls {@code writeUnlocking} before the
+ *       semaphore turns the writer into a reader.</li>
+ * </ul>
  */
 public class RwsemMmLock implements MmLock {
     /** What a strategy built on the mmap lock adds to its write side. Called by the holder of the lock. */

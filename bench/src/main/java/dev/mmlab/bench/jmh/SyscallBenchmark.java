@@ -40,6 +40,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * serializes. {@code heldRanges} other one-page ranges, 2 MiB below every slot, are read-locked by parked threads for
  * the whole trial: what a range lock has to search past. Only a strategy whose syscalls lock ranges can hold
  * them while a writer gets its own range (rangelock); setup refuses the others, whose writer would wait forever.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The address space is the strategy's business; each benchmark thread claims
+ *       its own 2 MiB slot once from an {@link AtomicInteger}. The holder threads are started and released in
+ *       setup and teardown, which JMH runs on one thread; a latch says when all of them hold their range.</li>
+ *   <li><b>Lock order.</b> One guard per thread at a time, as the SPI asks: a holder holds one read range for the
+ *       whole trial, a benchmark thread one range per invocation.</li>
+ * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

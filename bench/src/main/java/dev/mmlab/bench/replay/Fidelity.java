@@ -7,6 +7,15 @@ import java.util.List;
  * How closely a replay followed the trace: events replayed, syscalls whose result differs from the traced
  * one, user faults whose outcome differs (a SIGSEGV or SIGBUS where the program went on), with the first few
  * differences described. Thread-safe: the threads of an {@code asap} replay add to one instance.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Every count and both lists of kept differences are guarded by this object's
+ *       monitor: each recording and each read is one synchronized method, so a reader sees the counts of
+ *       whole events and the lists are copied before they leave.</li>
+ *   <li><b>Lock order.</b> the monitor is a leaf: held for a few increments, never while replaying. A replay
+ *       thread records after its engine call returned, holding no lock of the address space.</li>
+ * </ul>
  */
 public final class Fidelity {
     /** How many differences are kept with their description. */

@@ -20,31 +20,34 @@ import java.util.Set;
 /**
  * What one process of a trace does, cut into the steps a replay runs, in file order.
  *
- * <p>Design notes:
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>A {@code PERF_RECORD_MMAP2} printed while one of the same thread's traced syscalls is in flight (after
- *       its enter line, before its exit line) is that syscall's report of the VMA it made or changed: it is
- *       attached to the syscall (an mmap takes its file's path, device and inode from it) and not replayed on
- *       its own. Any other MMAP2 record is a mapping the kernel made outside the traced syscalls (exec: the
- *       program, the loader, {@code [stack]}, {@code [vdso]}, the bss) and is replayed as an
- *       {@link ExecMapping} at its address.
- *   <li>An exec replaces the address space, so the steps are cut into {@link Image}s, each replayed on a fresh
- *       address space. An image starts at a {@code PERF_RECORD_COMM exec} record or, in traces recorded without
- *       task records, at a {@code [stack]} MMAP2 outside a syscall (the first mapping exec makes), whenever the
- *       current image already has steps.
- *   <li>A thread ({@code PERF_RECORD_FORK} with pid == ppid) is not a step: a thread is simply the set of its
- *       events. A fork of a new process <em>by this process</em> is a {@link ForkStep} at the fork record's
- *       place (the fork record is grouped under the child's pid in {@link Trace}, so the whole trace is scanned
- *       for it), run by the forking thread; the child's copy lives until the child's exec or the exit of its
- *       last thread, where a {@link ChildExitStep} tears it down. A child still alive when this process execs
- *       is left to the end of the image.
- *   <li>A process whose life starts with a fork record from a parent that has steps before that fork starts
- *       its first image as the parent's fork: {@link Image#prefix()} holds the parent's steps up to the fork
- *       (with the parent's own prefix first, when the parent was forked too), ending with a {@link ForkStep}
- *       whose {@link ForkStep#follow()} says the replay continues in the child. If the child execs before doing
- *       anything, that image would be empty and is left out (the exec starts fresh anyway).
+ *   <li><b>What protects what.</b> Nothing needs protecting: a script is immutable once built, so the threads of
+ *       a threaded replay may read it at once.</li>
+ *   <li><b>Lock order.</b> none: takes no lock.</li>
+ *   <li><b>MMAP2 records.</b> A {@code PERF_RECORD_MMAP2} printed while one of the same thread's traced syscalls
+ *       is in flight (after its enter line, before its exit line) is that syscall's report of the VMA it made or
+ *       changed: it is attached to the syscall (an mmap takes its file's path, device and inode from it) and not
+ *       replayed on its own. Any other MMAP2 record is a mapping the kernel made outside the traced syscalls
+ *       (exec: the program, the loader, {@code [stack]}, {@code [vdso]}, the bss) and is replayed as an
+ *       {@link ExecMapping} at its address.</li>
+ *   <li><b>Images.</b> An exec replaces the address space, so the steps are cut into {@link Image}s, each
+ *       replayed on a fresh address space. An image starts at a {@code PERF_RECORD_COMM exec} record or, in
+ *       traces recorded without task records, at a {@code [stack]} MMAP2 outside a syscall (the first mapping
+ *       exec makes), whenever the current image already has steps.</li>
+ *   <li><b>Threads and forks.</b> A thread ({@code PERF_RECORD_FORK} with pid == ppid) is not a step: a thread
+ *       is simply the set of its events. A fork of a new process <em>by this process</em> is a {@link ForkStep}
+ *       at the fork record's place (the fork record is grouped under the child's pid in {@link Trace}, so the
+ *       whole trace is scanned for it), run by the forking thread; the child's copy lives until the child's
+ *       exec or the exit of its last thread, where a {@link ChildExitStep} tears it down. A child still alive
+ *       when this process execs is left to the end of the image.</li>
+ *   <li><b>Fork prefixes.</b> A process whose life starts with a fork record from a parent that has steps
+ *       before that fork starts its first image as the parent's fork: {@link Image#prefix()} holds the parent's
+ *       steps up to the fork (with the parent's own prefix first, when the parent was forked too), ending with
+ *       a {@link ForkStep} whose {@link ForkStep#follow()} says the replay continues in the child. If the child
+ *       execs before doing anything, that image would be empty and is left out (the exec starts fresh
+ *       anyway).</li>
  * </ul>
- * Immutable.
  */
 public final class ReplayScript {
     /** Ancestors followed at most when building a fork prefix (a guard against pid reuse cycles). */

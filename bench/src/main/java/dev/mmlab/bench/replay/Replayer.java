@@ -90,8 +90,20 @@ import org.slf4j.LoggerFactory;
  * address space after every thread of the previous one finished; the invariant checker runs at each such
  * quiescent point.
  *
- * <p>Thread-safety: {@link #replay} may be called concurrently; one call's threads share only the address
- * space (designed for it) and {@link Fidelity} (synchronized).
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> {@link #replay} may be called concurrently: calls share nothing. One call's
+ *       threads share the address space (designed for it), the {@link Fidelity} (synchronized), and the image
+ *       run's tables (files, devices, fds, special mappings, forked children: concurrent maps; the fork family:
+ *       a copy-on-write list). Each thread records latencies into its own histograms, merged after
+ *       {@code join()}. Progress is an {@link AtomicIntegerArray} with one slot per thread, written only by that
+ *       thread; failures go to a concurrent map. {@code brkStarted} is a volatile flag set by the first brk
+ *       replayed (a check-then-set, not a CAS).</li>
+ *   <li><b>Lock order.</b> none of its own: a replay thread waits for another's progress by polling (short
+ *       parks), holding no lock of the address space, and the wait graph follows file order, so it has no
+ *       cycle. A fork holds the parent's mmap write lock inside the engine for the whole copy, as the traced
+ *       program did.</li>
+ * </ul>
  */
 public final class Replayer {
     private static final Logger LOG = LoggerFactory.getLogger(Replayer.class);

@@ -37,6 +37,20 @@ import org.slf4j.LoggerFactory;
  * shared); only operations that begin inside the window count; the histograms are merged after {@code join()}.
  * Counters and waits are the difference between snapshots taken when the window opens and closes, so
  * warm-up and setup do not show. The runner's own thread is the only writer of the {@link MeasureWindow}.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The address space protects itself (it is what is measured). Each worker's
+ *       {@link OpRecorder} is confined to its thread until {@code join()}. The {@link MeasureWindow}'s bounds
+ *       are written by the runner's thread only; a failing worker may also set its stop flag. The first
+ *       failure is kept by CAS in an {@link AtomicReference}. The role of each thread is a concurrent map,
+ *       filled before the threads start and read by the wait recorder on waiting threads.</li>
+ *   <li><b>Lock order.</b> none of its own: the runner's thread holds no lock of the address space while it
+ *       sleeps, snapshots, joins or runs the invariant checker (after the join, on the quiescent mm).</li>
+ *   <li><b>What a reader may see mid-update.</b> The counter and wait snapshots at the window's edges are
+ *       taken while workers run: each figure is exact at some instant during the read, not all at one
+ *       instant, which blurs the window's edges by the length of one snapshot.</li>
+ * </ul>
  */
 public final class Runner {
     private static final Logger LOG = LoggerFactory.getLogger(Runner.class);

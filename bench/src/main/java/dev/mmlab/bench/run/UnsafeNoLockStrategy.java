@@ -26,6 +26,18 @@ import dev.mmlab.api.mm.SnapshotVmaTree;
  * VMA, merge neighbour or page-table page (a disjoint scenario). Never registered with ServiceLoader, never in
  * {@code all}: the runner offers it by name ({@code --strategy unsafe-nolock}) and refuses it for scenarios
  * that are not disjoint.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Nothing of the strategy's: no guard isolates anything and no fault
+ *       validates. What remains is the engine's own: the VMA tree's writer monitor (a
+ *       {@link SnapshotVmaTree}), the PTLs, the page cache's and the allocator's atomics. Correct only when no
+ *       two threads touch the same VMA, merge neighbour or page-table page.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; the engine's PTL and tree monitor are taken in the engine's
+ *       order.</li>
+ *   <li><b>What a reader may see mid-update.</b> Anything: a fault may run on a VMA that a concurrent syscall
+ *       is replacing. That is why the runner refuses it for scenarios that are not disjoint.</li>
+ * </ul>
  */
 public final class UnsafeNoLockStrategy implements LockingStrategy {
     public static final String NAME = "unsafe-nolock";

@@ -4,6 +4,16 @@ package dev.mmlab.bench.scenario;
  * The phases of one run as worker threads see them: warm-up (nothing recorded), the measured window
  * {@code [start, end)} in {@link System#nanoTime} units, and stop. Written by the runner's thread only; read by
  * every worker through volatile loads, so a worker sees the window open at most one operation late.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Three volatile fields, each set once, from "not yet" to its value: the
+ *       window's bounds by the runner's thread only; {@code stop} by the runner, or by any worker that failed
+ *       (so the others stop too), all writing the same {@code true}.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; workers read it between engine calls.</li>
+ *   <li><b>What a reader may see mid-update.</b> The window opened or closed up to one operation late; an
+ *       operation is counted by the time it began, so one that straddles an edge is in or out as a whole.</li>
+ * </ul>
  */
 public final class MeasureWindow {
     private volatile long startNanos = Long.MAX_VALUE;

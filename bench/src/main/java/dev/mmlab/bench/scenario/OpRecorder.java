@@ -10,6 +10,17 @@ import org.HdrHistogram.Histogram;
  * One worker thread's latency recorder: one HdrHistogram per operation name, owned by that thread and merged
  * by the runner after {@code join()} (never a shared histogram). Only operations that began inside the
  * measured window are recorded. Not thread-safe: it belongs to its worker.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Confinement, no lock: the histograms and the set of operations seen are
+ *       written only by the worker's thread, and read by the runner after {@code join()}, which orders every
+ *       write before the read (a worker that did not stop even when interrupted is read racily, in a run
+ *       already reported as failed). The only shared state it reads is the {@link MeasureWindow}
+ *       (volatile).</li>
+ *   <li><b>Lock order.</b> none: takes no lock. A worker records after its engine call returned, holding no
+ *       lock of the address space.</li>
+ * </ul>
  */
 public final class OpRecorder {
     /** Three significant digits; auto-resizing so rare multi-second outliers still fit. */

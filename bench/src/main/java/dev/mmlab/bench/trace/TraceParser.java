@@ -24,24 +24,27 @@ import java.util.zip.ZipException;
  * Reads the text of {@code perf script --show-mmap-events --show-task-events -F comm,pid,tid,time,event,trace}
  * (see the {@linkplain dev.mmlab.bench.trace package documentation}) into a {@link Trace}.
  *
- * <p>Design notes:
+ * <h2>Design notes</h2>
  * <ul>
- *   <li>Strict mode throws a {@link TraceFormatException} for the first bad line. Lenient mode skips it,
- *       counts it ({@link Trace#skippedLines()}) and keeps the first few messages ({@link Trace#errors()}).
- *       Either way every message reads {@code FILE:LINE: what is wrong}.
- *   <li>A bad line is: one that does not parse; the last line when the file does not end with a newline
- *       (a trace cut mid-line parses "fine" half the time, so it is never trusted); a syscall enter whose
- *       thread's next syscall line is not its exit, or that has no exit before the end; an exit without
- *       its enter. A gzip stream that ends early or is corrupt ends the trace with an error at the line
- *       where it broke. Blank lines and lines starting with {@code #} are skipped silently.
- *   <li>Events we do not model (other tracepoints, other syscalls, {@code PERF_RECORD_MMAP} of the kernel
- *       image, other side-band records) are not errors: they are counted in {@link Trace#ignoredEvents()}.
- *   <li>Enter and exit are paired per thread id: perf prints the threads of a process interleaved, and
- *       a thread is in at most one syscall at a time. The paired {@link Syscall} takes the enter's place
- *       in file order.
- *   <li>Gzip is recognised by its magic bytes {@code 1f 8b}, never by the file name.
+ *   <li><b>What protects what.</b> Nothing is shared: the static methods keep all state in the call, so they
+ *       may run concurrently.</li>
+ *   <li><b>Lock order.</b> none: takes no lock.</li>
+ *   <li><b>Strict and lenient.</b> Strict mode throws a {@link TraceFormatException} for the first bad line.
+ *       Lenient mode skips it, counts it ({@link Trace#skippedLines()}) and keeps the first few messages
+ *       ({@link Trace#errors()}). Either way every message reads {@code FILE:LINE: what is wrong}.</li>
+ *   <li><b>Bad lines.</b> A bad line is: one that does not parse; the last line when the file does not end with
+ *       a newline (a trace cut mid-line parses "fine" half the time, so it is never trusted); a syscall enter
+ *       whose thread's next syscall line is not its exit, or that has no exit before the end; an exit without
+ *       its enter. A gzip stream that ends early or is corrupt ends the trace with an error at the line where
+ *       it broke. Blank lines and lines starting with {@code #} are skipped silently.</li>
+ *   <li><b>Events we do not model</b> (other tracepoints, other syscalls, {@code PERF_RECORD_MMAP} of the
+ *       kernel image, other side-band records) are not errors: they are counted in
+ *       {@link Trace#ignoredEvents()}.</li>
+ *   <li><b>Pairing.</b> Enter and exit are paired per thread id: perf prints the threads of a process
+ *       interleaved, and a thread is in at most one syscall at a time. The paired {@link Syscall} takes the
+ *       enter's place in file order.</li>
+ *   <li><b>Gzip</b> is recognised by its magic bytes {@code 1f 8b}, never by the file name.</li>
  * </ul>
- * The static methods keep all state in the call, so they may run concurrently.
  */
 public final class TraceParser {
   /** How many error messages a lenient parse keeps for its report. */

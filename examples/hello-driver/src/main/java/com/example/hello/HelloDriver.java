@@ -17,6 +17,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * A tiny device: every page reads as a greeting word plus its page offset. Its fault touches nothing of the
  * mm, so it is declared fine-grained safe; open and close keep the default (the mmap write lock), and close
  * asserts it, as a driver that keeps per-mapping state under the mmap lock would.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Greeting and size are final; each fault hands out a fresh page, so faults
+ *       share nothing and {@code fault} is declared fine-grained. The close count is an {@link AtomicLong}.
+ *       {@code open}, {@code close} and {@code mmap} keep the default need, the mmap write lock, and
+ *       {@code close} asserts it.</li>
+ *   <li><b>Lock order.</b> none of its own: each callback runs under the lock its declaration asks for (for a
+ *       fault, whatever covers the VMA), never under a PTL.</li>
+ * </ul>
  */
 // tag::driver[]
 public final class HelloDriver implements VmOps {

@@ -30,10 +30,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * it, so everything is serialised, readers included (worse than rwsem, which at least lets faults share).
  * It exists to show the SPI end to end; see docs/extending.md, "Write a strategy".
  *
- * <p>Design notes. The mutex protects the VMA tree and page tables' structure; the holder may do anything,
- * so every guard {@link MmLockGuard#covers covers} every range for writing and reports
- * {@link CoarseHold#WRITE}: drivers' coarse callbacks are always satisfied and faults never retry.
- * Waits are recorded with the holder as the blocker, so the lab can count this strategy's false conflicts.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The mutex protects the VMA tree and page tables' structure; the holder may
+ *       do anything, so every guard {@link MmLockGuard#covers covers} every range for writing and reports
+ *       {@link CoarseHold#WRITE}: drivers' coarse callbacks are always satisfied and faults never retry. The
+ *       holder's intent is a volatile field, written by the holder and read by waiters and dumps. A guard's
+ *       {@code held} flag is plain: the guard belongs to the thread that locked it.</li>
+ *   <li><b>Lock order.</b> the mutex &rarr; the engine's locks (a PTL, the VMA tree's writer monitor). Syscalls
+ *       and faults take the mutex holding nothing of this mm, as the SPI requires of their callers.</li>
+ *   <li><b>Waits.</b> Waits are recorded with the holder as the blocker, so the lab can count this strategy's
+ *       false conflicts.</li>
+ * </ul>
  */
 // tag::strategy[]
 public final class NaiveStrategy implements LockingStrategy {

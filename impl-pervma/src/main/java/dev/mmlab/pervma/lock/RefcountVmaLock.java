@@ -5,62 +5,77 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
-/*
- * Design notes: the per-VMA lock as reworked in Linux 6.15
- *
- * Follows: Suren Baghdasaryan, "mm: replace vm_lock and detached flag with a reference count" (6.15) and
- * the refcount_t limit helpers it added (__refcount_inc_not_zero_limited_acquire). Kernel code read:
- * mm/mmap_lock.c (__vma_enter_locked, __vma_exit_locked, __vma_start_write, vma_mark_detached,
- * vma_start_read, lock_vma_under_rcu) and include/linux/mmap_lock.h (vma_refcount_put, is_vma_writer_only,
- * vma_mark_attached); in newer trees the same steps are named __vma_start_exclude_readers /
- * __vma_end_exclude_readers / VM_REFCNT_EXCLUDE_READERS_FLAG. The ordering rules come from Jann Horn's
- * b1f02b95758d (6.5-rc3).
- *
- * What it protects: the VMA's fields, against page faults that run without the mmap lock. Writers are
- * already serialised by the mmap write lock; this only keeps readers and that one writer apart.
- *
- * vmRefcnt, the only lock word (the kernel's vm_refcnt):
- *      0                        detached; no reader can get in (increments need a nonzero count)
- *      1                        attached, no readers
- *      1 + n                    attached, n readers (1 + n <= VMA_REF_LIMIT)
- *      OFFSET + 1 + n           a writer in startWrite, waiting for n readers to leave
- *      OFFSET + n               a writer in markDetached (attach reference dropped), waiting for n readers
- *  Readers increment only when 0 < count < VMA_REF_LIMIT, so never once OFFSET is added (OFFSET > limit).
- *
- * Other state:
- *  - vmLockSeq: written only by the writer holding the mmap write lock, while OFFSET is in the count or the
- *    VMA is detached (so no reader holds it); read reliably by a reader holding a reference, racily for
- *    the early bail-out. volatile (stronger than the kernel's WRITE_ONCE; a plain long could tear).
- *  - writer: the thread waiting in startWrite/markDetached, the kernel's per-mm rcuwait (vma_writer_wait).
- *    Set before OFFSET is added, cleared once the count reached its target. A reader whose decrement
- *    leaves "writer only" (is_vma_writer_only) unparks it. No lost wake-up: the writer stores writer then
- *    reads the count, the reader changes the count then reads writer, all volatile, so at least one of them
- *    sees the other's store. The writer spins briefly (Thread.onSpinWait) before parking, because readers
- *    usually leave within microseconds; the kernel sleeps at once, but a park/unpark pair costs more than
- *    that on a small machine. Only one writer per VMA can exist (the mmap write lock); claiming the field by
- *    CAS turns a second one into an IllegalStateException instead of a lost wake-up.
- *  - detaching: true while markDetached runs; only for readers(), which has to know whether the count still
- *    includes the attach reference.
- *
- * Invariants:
- *  - A successful reader incremented a nonzero count without OFFSET (acquire), then saw vmLockSeq != the
- *    mm_lock_seq it read afresh (acquire). A writer that marks the VMA later adds OFFSET first and waits
- *    for that reader's decrement; one that marked it earlier removed OFFSET after the mark, so the reader's
- *    increment (later in the count's modification order) sees the mark and the re-check fails.
- *  - markDetached may find readers: only ones that incremented before noticing the VMA is write-locked, and
- *    that are about to decrement again. It waits for them (refcount_dec_and_test failed -> enter locked
- *    with target OFFSET -> exit to 0), so when it returns the count is 0 and stays 0 until markAttached.
- *  - Readers never block; the writer blocks only on readers whose increment preceded its OFFSET.
- *
- * What a reader may see mid-update: a stale vmLockSeq in the early check (spurious fallback, or caught by
- * the re-check); a nonzero count without the attach reference while markDetached waits (it then fails the
- * sequence re-check, since the VMA is write-locked in the current cycle).
- */
-
 /**
  * The per-VMA lock in its Linux 6.15 form: one reference count ({@code vm_refcnt}) that is at once the
  * attached flag, the reader count and the writer's "readers excluded" bit, plus {@code vm_lock_seq}.
  * Thread-safe. See {@link VmaLock} for the protocol; each method states what its caller must hold.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>Follows.</b> Suren Baghdasaryan, "mm: replace vm_lock and detached flag with a reference count"
+ *       (6.15) and the {@code refcount_t} limit helpers it added
+ *       ({@code __refcount_inc_not_zero_limited_acquire}). Kernel code read: {@code mm/mmap_lock.c}
+ *       ({@code __vma_enter_locked}, {@code __vma_exit_locked}, {@code __vma_start_write},
+ *       {@code vma_mark_detached}, {@code vma_start_read}, {@code lock_vma_under_rcu}) and
+ *       {@code include/linux/mmap_lock.h} ({@code vma_refcount_put}, {@code is_vma_writer_only},
+ *       {@code vma_mark_attached}); in newer trees the same steps are named
+ *       {@code __vma_start_exclude_readers} / {@code __vma_end_exclude_readers} /
+ *       {@code VM_REFCNT_EXCLUDE_READERS_FLAG}. The ordering rules come from Jann Horn's b1f02b95758d
+ *       (6.5-rc3).</li>
+ *   <li><b>What protects what.</b> The VMA's fields, against page faults that run without the mmap lock.
+ *       Writers are already serialised by the mmap write lock; this only keeps readers and that one writer
+ *       apart. {@code vmRefcnt}, the only lock word (the kernel's {@code vm_refcnt}):
+ *       <ul>
+ *         <li>0: detached; no reader can get in (increments need a nonzero count);</li>
+ *         <li>1: attached, no readers;</li>
+ *         <li>1 + n: attached, n readers (1 + n &lt;= {@code VMA_REF_LIMIT});</li>
+ *         <li>OFFSET + 1 + n: a writer in {@code startWrite}, waiting for n readers to leave;</li>
+ *         <li>OFFSET + n: a writer in {@code markDetached} (attach reference dropped), waiting for n
+ *             readers.</li>
+ *       </ul>
+ *       Readers increment only when 0 &lt; count &lt; {@code VMA_REF_LIMIT}, so never once OFFSET is added
+ *       (OFFSET &gt; limit). Other state:
+ *       <ul>
+ *         <li>{@code vmLockSeq}: written only by the writer holding the mmap write lock, while OFFSET is in the
+ *             count or the VMA is detached (so no reader holds it); read reliably by a reader holding a
+ *             reference, racily for the early bail-out. volatile (stronger than the kernel's
+ *             {@code WRITE_ONCE}; a plain long could tear).</li>
+ *         <li>{@code writer}: the thread waiting in {@code startWrite}/{@code markDetached}, the kernel's
+ *             per-mm rcuwait ({@code vma_writer_wait}). Set before OFFSET is added, cleared once the count
+ *             reached its target. A reader whose decrement leaves "writer only" ({@code is_vma_writer_only})
+ *             unparks it. Only one writer per VMA can exist (the mmap write lock); claiming the field by CAS
+ *             turns a second one into an {@link IllegalStateException} instead of a lost wake-up.</li>
+ *         <li>{@code detaching}: true while {@code markDetached} runs; only for {@code readers()}, which has
+ *             to know whether the count still includes the attach reference.</li>
+ *       </ul></li>
+ *   <li><b>Lock order.</b> mmap write lock &rarr; this VMA's count: {@code startWrite} and
+ *       {@code markDetached} wait (spinning, then parked) for the readers inside while their caller holds the
+ *       mmap write lock. A reader takes its reference without the mmap lock and never waits; it holds the
+ *       reference across its fault, under which the engine takes a PTL, and never takes the mmap lock while
+ *       holding it.</li>
+ *   <li><b>No lost wake-up.</b> The writer stores {@code writer} then reads the count, the reader changes the
+ *       count then reads {@code writer}, all volatile, so at least one of them sees the other's store. The
+ *       writer spins briefly ({@link Thread#onSpinWait()}) before parking, because readers usually leave
+ *       within microseconds; the kernel sleeps at once, but a park/unpark pair costs more than that on a small
+ *       machine.</li>
+ *   <li><b>Invariants.</b>
+ *       <ul>
+ *         <li>A successful reader incremented a nonzero count without OFFSET (acquire), then saw
+ *             {@code vmLockSeq} != the {@code mm_lock_seq} it read afresh (acquire). A writer that marks the
+ *             VMA later adds OFFSET first and waits for that reader's decrement; one that marked it earlier
+ *             removed OFFSET after the mark, so the reader's increment (later in the count's modification
+ *             order) sees the mark and the re-check fails.</li>
+ *         <li>{@code markDetached} may find readers: only ones that incremented before noticing the VMA is
+ *             write-locked, and that are about to decrement again. It waits for them
+ *             ({@code refcount_dec_and_test} failed &rarr; enter locked with target OFFSET &rarr; exit to 0), so
+ *             when it returns the count is 0 and stays 0 until {@code markAttached}.</li>
+ *         <li>Readers never block; the writer blocks only on readers whose increment preceded its OFFSET.</li>
+ *       </ul></li>
+ *   <li><b>What a reader may see mid-update.</b> A stale {@code vmLockSeq} in the early check (spurious
+ *       fallback, or caught by the re-check); a nonzero count without the attach reference while
+ *       {@code markDetached} waits (it then fails the sequence re-check, since the VMA is write-locked in the
+ *       current cycle).</li>
+ * </ul>
  */
 public final class RefcountVmaLock implements VmaLock {
     /** Added by a writer to shut new readers out ({@code VMA_LOCK_OFFSET}). */

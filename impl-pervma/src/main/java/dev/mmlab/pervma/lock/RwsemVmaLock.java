@@ -2,52 +2,63 @@ package dev.mmlab.pervma.lock;
 
 import java.util.concurrent.locks.StampedLock;
 
-/*
- * Design notes: the per-VMA lock as merged in Linux 6.4
- *
- * Follows: Suren Baghdasaryan's per-VMA lock series, merged for 6.4 (include/linux/mm.h: vma_start_read,
- * vma_end_read, vma_start_write, vma_mark_detached; mm/memory.c: lock_vma_under_rcu), with Jann Horn's
- * ordering fix b1f02b95758d (6.5-rc3, in 6.4.y). Kernel state: struct vma_lock { struct rw_semaphore lock; },
- * int vm_lock_seq, bool detached.
- *
- * What it protects: the VMA's fields, against page faults that run without the mmap lock. Writers are
- * already serialised by the mmap write lock; this lock only has to keep readers and that one writer apart.
- *
- * State and who writes it:
- *  - vmLock, a StampedLock in the rwsem's place. Readers only ever try-lock it for read; the writer takes it
- *    for write just long enough to set vmLockSeq. So "write-locked" does not mean "vmLock held for write":
- *    it means vmLockSeq == mm_lock_seq, and it lasts until MmLockSeq.endWriteCycle.
- *  - vmLockSeq: written only under the mmap write lock and vmLock held for write; read reliably under vmLock
- *    held for read, and racily (volatile, the kernel's READ_ONCE) for the early bail-out.
- *  - detached: written only under the mmap write lock, with the VMA write-locked (so any reader that gets
- *    vmLock during that cycle fails its sequence re-check first); read by readers after the re-check.
- *  - writerWaiting: set while the writer waits for vmLock. It models RWSEM_FLAG_WAITERS, which makes the
- *    kernel's down_read_trylock fail once a writer is queued (RWSEM_READ_FAILED_MASK): neither JDK lock's
- *    tryLock looks at queued writers, and without this a stream of fault readers could starve the writer.
- *
- * Why StampedLock, not ReentrantReadWriteLock: a kernel rwsem's read side has no owner and is not
- * reentrant, and up_read may come from another task. StampedLock matches that (tryUnlockRead releases one
- * hold, whoever took it); ReentrantReadWriteLock ties each read hold to a thread (a per-thread hold count
- * in a ThreadLocal, IllegalMonitorStateException from any other thread). Its writeLock() waits
- * uninterruptibly, as down_write does. What neither gives is "trylock fails if a writer is queued", hence
- * writerWaiting.
- *
- * Invariants:
- *  - A successful reader saw, while holding vmLock for read, vmLockSeq != the mm_lock_seq it read afresh
- *    (acquire) and detached == false. A writer changes vmLockSeq only with vmLock held for write, so it
- *    waits for that reader; any reader coming after the mark sees vmLockSeq == mm_lock_seq until the cycle
- *    ends, and then sees everything the cycle wrote (release/acquire on mm_lock_seq).
- *  - Readers never block; the writer blocks only on readers that got vmLock before it asked for it.
- *
- * What a reader may see mid-update: the early check may read a stale vmLockSeq, in either direction; a stale
- * "locked" answer is a spurious fallback, a stale "unlocked" one is caught by the re-check under vmLock.
- * detached may flip while a reader holds the lock (the rwsem form does not wait for readers on detach);
- * that reader keeps a stable VMA until endRead, as with the kernel's RCU-freed VMAs.
- */
-
 /**
  * The per-VMA lock in its Linux 6.4 form: a reader/writer lock, a {@code vm_lock_seq} and a {@code detached}
  * flag. Thread-safe. See {@link VmaLock} for the protocol; each method states what its caller must hold.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>Follows.</b> Suren Baghdasaryan's per-VMA lock series, merged for 6.4 ({@code include/linux/mm.h}:
+ *       {@code vma_start_read}, {@code vma_end_read}, {@code vma_start_write}, {@code vma_mark_detached};
+ *       {@code mm/memory.c}: {@code lock_vma_under_rcu}), with Jann Horn's ordering fix b1f02b95758d (6.5-rc3,
+ *       in 6.4.y). Kernel state: {@code struct vma_lock { struct rw_semaphore lock; }}, {@code int vm_lock_seq},
+ *       {@code bool detached}.</li>
+ *   <li><b>What protects what.</b> The VMA's fields, against page faults that run without the mmap lock.
+ *       Writers are already serialised by the mmap write lock; this lock only has to keep readers and that one
+ *       writer apart. State and who writes it:
+ *       <ul>
+ *         <li>{@code vmLock}, a {@link StampedLock} in the rwsem's place. Readers only ever try-lock it for
+ *             read; the writer takes it for write just long enough to set {@code vmLockSeq}. So "write-locked"
+ *             does not mean "{@code vmLock} held for write": it means {@code vmLockSeq == mm_lock_seq}, and it
+ *             lasts until {@link MmLockSeq#endWriteCycle}.</li>
+ *         <li>{@code vmLockSeq}: written only under the mmap write lock and {@code vmLock} held for write; read
+ *             reliably under {@code vmLock} held for read, and racily (volatile, the kernel's
+ *             {@code READ_ONCE}) for the early bail-out.</li>
+ *         <li>{@code detached}: written only under the mmap write lock, with the VMA write-locked (so any
+ *             reader that gets {@code vmLock} during that cycle fails its sequence re-check first); read by
+ *             readers after the re-check.</li>
+ *         <li>{@code writerWaiting}: set while the writer waits for {@code vmLock}. It models
+ *             {@code RWSEM_FLAG_WAITERS}, which makes the kernel's {@code down_read_trylock} fail once a writer
+ *             is queued ({@code RWSEM_READ_FAILED_MASK}): neither JDK lock's tryLock looks at queued writers,
+ *             and without this a stream of fault readers could starve the writer.</li>
+ *       </ul></li>
+ *   <li><b>Lock order.</b> mmap write lock &rarr; {@code vmLock} for write (held only to set the sequence, with
+ *       nothing taken inside). A reader try-locks {@code vmLock} for read without the mmap lock and never
+ *       waits; it holds the read lock across its fault, under which the engine takes a PTL, and never takes
+ *       the mmap lock while holding it.</li>
+ *   <li><b>Why {@code StampedLock}, not {@code ReentrantReadWriteLock}.</b> A kernel rwsem's read side has no
+ *       owner and is not reentrant, and {@code up_read} may come from another task. {@code StampedLock} matches
+ *       that ({@code tryUnlockRead} releases one hold, whoever took it); {@code ReentrantReadWriteLock} ties
+ *       each read hold to a thread (a per-thread hold count in a {@code ThreadLocal},
+ *       {@code IllegalMonitorStateException} from any other thread). Its {@code writeLock()} waits
+ *       uninterruptibly, as {@code down_write} does. What neither gives is "trylock fails if a writer is
+ *       queued", hence {@code writerWaiting}.</li>
+ *   <li><b>Invariants.</b>
+ *       <ul>
+ *         <li>A successful reader saw, while holding {@code vmLock} for read, {@code vmLockSeq} != the
+ *             {@code mm_lock_seq} it read afresh (acquire) and {@code detached == false}. A writer changes
+ *             {@code vmLockSeq} only with {@code vmLock} held for write, so it waits for that reader; any
+ *             reader coming after the mark sees {@code vmLockSeq == mm_lock_seq} until the cycle ends, and
+ *             then sees everything the cycle wrote (release/acquire on {@code mm_lock_seq}).</li>
+ *         <li>Readers never block; the writer blocks only on readers that got {@code vmLock} before it asked
+ *             for it.</li>
+ *       </ul></li>
+ *   <li><b>What a reader may see mid-update.</b> The early check may read a stale {@code vmLockSeq}, in either
+ *       direction; a stale "locked" answer is a spurious fallback, a stale "unlocked" one is caught by the
+ *       re-check under {@code vmLock}. {@code detached} may flip while a reader holds the lock (the rwsem form
+ *       does not wait for readers on detach); that reader keeps a stable VMA until {@code endRead}, as with the
+ *       kernel's RCU-freed VMAs.</li>
+ * </ul>
  */
 public final class RwsemVmaLock implements VmaLock {
     private final StampedLock vmLock = new StampedLock();

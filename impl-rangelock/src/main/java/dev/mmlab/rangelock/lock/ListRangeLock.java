@@ -10,52 +10,55 @@ import java.util.function.Consumer;
  * A lock-free {@link RangeLock}: the list-based reader/writer range lock of Kogan, Dice and Issa,
  * "Scalable Range Locks for Scalable Address Spaces and Beyond" (EuroSys 2020).
  *
- * <pre>
- * Design notes
- *
- * State: a singly linked list of nodes, one per acquired (or acquiring) range, sorted by start,
- * behind a sentinel head. Each node's next pointer is an AtomicMarkableReference; the mark on a
- * node's own next pointer means "this node is logically deleted" (Harris 2001). Because the mark and
- * the pointer live in one atomic word, an insert CAS on a deleted predecessor's next fails, so nothing
- * is ever linked behind a deleted node. There is no lock anywhere.
- *
- * Acquire: traverse from the head; help unlink any deleted node met (one CAS on the predecessor's
- * next); pass nodes that end at or before our start (and, for a reader, readers that start at or
- * before our start); link with one CAS before the first node that starts at or after our end (for
- * a reader, also before a reader that starts at or after our start). Any other node overlaps and
- * conflicts: wait until it is marked, then carry on from the same predecessor. The list stays sorted
- * by start. Then validate, because linking only looked at one side:
- *   - a reader walks forward from its node over the nodes that start before its end and waits until
- *     each overlapping writer there is marked. Its traversal stopped at the first reader after its
- *     start, so it never saw those writers; and a writer may have linked itself there meanwhile.
- *   - a writer walks from the head to its node; if an unmarked node before it overlaps (a reader that
- *     linked itself behind the writer's traversal), the writer marks its own node and starts over with
- *     a fresh one. Nothing after a writer overlaps it when it links: its successor starts at or after
- *     its end, and so does every later node.
- * A writer never waits once linked, and a linked reader waits only for linked writers, so the
- * waits-for graph has no cycle. A node is granted (and reported by holders()) once validation passes.
- *
- * Release: one CAS that sets the mark on the node's next pointer; later traversals unlink it and
- * the garbage collector reclaims it once no traversal can still reach it (the GC is the grace period
- * that RCU provides in the kernel version).
- *
- * Waiting: the releaser does not know its waiters, so a waiter polls the node it waits for: a short
- * spin with Thread.onSpinWait(), then LockSupport.parkNanos with exponential backoff up to
- * MAX_PARK_NANOS, so that a long wait does not burn a core. The cost is up to that much latency after
- * a release. Interrupts are checked between polls. A writer only waits before it is linked, so an
- * interrupted writer has nothing to undo; an interrupted reader marks its own node.
- *
- * Fairness: none, and not FIFO. A waiter is not queued anywhere (a waiting writer is not even in the
- * list), so whoever polls first after a release wins, and later arrivals overtake earlier waiters.
- * Readers only wait for writers that are linked, so they pass a waiting writer freely: a steady
- * stream of overlapping readers can starve a writer indefinitely. A parked waiter can also miss a
- * short window in which its range was free. Use TreeRangeLock where fairness matters.
- *
- * What a reader of the list may see mid-update: marked nodes not yet unlinked (skipped), and
- * inserted nodes still validating (present but not granted). holders() and isIdle() walk the list
- * without helping and are approximate for nodes that change while they run; isIdle() is true while
- * a writer is between waiting and inserting, which is why it is only meaningful at quiescent points.
- * </pre>
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> There is no lock anywhere. The state is a singly linked list of nodes,
+ *       one per acquired (or acquiring) range, sorted by start, behind a sentinel head. Each node's next
+ *       pointer is an {@link AtomicMarkableReference}; the mark on a node's own next pointer means "this node
+ *       is logically deleted" (Harris 2001). Because the mark and the pointer live in one atomic word, an
+ *       insert CAS on a deleted predecessor's next fails, so nothing is ever linked behind a deleted node. A
+ *       node's {@code granted} flag is volatile.</li>
+ *   <li><b>Lock order.</b> none: no lock to order. {@link #enqueue} tries once and never waits, so a caller may
+ *       call it under its own short lock (the rangelock strategy's VMA lock); the waiting happens in the
+ *       ticket's await, which the caller runs holding no such lock. A writer never waits once linked, and a
+ *       linked reader waits only for linked writers, so the waits-for graph has no cycle.</li>
+ *   <li><b>Acquire.</b> Traverse from the head; help unlink any deleted node met (one CAS on the predecessor's
+ *       next); pass nodes that end at or before our start (and, for a reader, readers that start at or before
+ *       our start); link with one CAS before the first node that starts at or after our end (for a reader,
+ *       also before a reader that starts at or after our start). Any other node overlaps and conflicts: wait
+ *       until it is marked, then carry on from the same predecessor. The list stays sorted by start. Then
+ *       validate, because linking only looked at one side:
+ *       <ul>
+ *         <li>a reader walks forward from its node over the nodes that start before its end and waits until
+ *             each overlapping writer there is marked. Its traversal stopped at the first reader after its
+ *             start, so it never saw those writers; and a writer may have linked itself there meanwhile.</li>
+ *         <li>a writer walks from the head to its node; if an unmarked node before it overlaps (a reader that
+ *             linked itself behind the writer's traversal), the writer marks its own node and starts over
+ *             with a fresh one. Nothing after a writer overlaps it when it links: its successor starts at or
+ *             after its end, and so does every later node.</li>
+ *       </ul>
+ *       A node is granted (and reported by {@link #holders()}) once validation passes.</li>
+ *   <li><b>Release.</b> One CAS that sets the mark on the node's next pointer; later traversals unlink it and
+ *       the garbage collector reclaims it once no traversal can still reach it (the GC is the grace period
+ *       that RCU provides in the kernel version).</li>
+ *   <li><b>Waiting.</b> The releaser does not know its waiters, so a waiter polls the node it waits for: a
+ *       short spin with {@link Thread#onSpinWait()}, then {@link LockSupport#parkNanos} with exponential
+ *       backoff up to {@code MAX_PARK_NANOS}, so that a long wait does not burn a core. The cost is up to that
+ *       much latency after a release. Interrupts are checked between polls. A writer only waits before it is
+ *       linked, so an interrupted writer has nothing to undo; an interrupted reader marks its own node.</li>
+ *   <li><b>Fairness.</b> None, and not FIFO. A waiter is not queued anywhere (a waiting writer is not even in
+ *       the list), so whoever polls first after a release wins, and later arrivals overtake earlier waiters.
+ *       Readers only wait for writers that are linked, so they pass a waiting writer freely: a steady stream
+ *       of overlapping readers can starve a writer indefinitely. A parked waiter can also miss a short window
+ *       in which its range was free. Use {@link TreeRangeLock} where fairness matters.</li>
+ *   <li><b>What a reader may see mid-update.</b> Marked nodes not yet unlinked (skipped), and inserted nodes
+ *       still validating (present but not granted). {@link #holders()} and {@link #isIdle()} walk the list
+ *       without helping and are approximate for nodes that change while they run; {@link #isIdle()} is true
+ *       while a writer is between waiting and inserting, which is why it is only meaningful at quiescent
+ *       points.</li>
+ *   <li><b>Follows.</b> Kogan, Dice and Issa (EuroSys 2020), with Harris's marked pointers (2001) for
+ *       deletion.</li>
+ * </ul>
  */
 public final class ListRangeLock implements RangeLock {
 

@@ -9,34 +9,38 @@ import java.util.concurrent.locks.ReentrantLock;
  * The default {@link RangeLock}: an interval tree of held and waiting requests under one short mutex,
  * with FIFO order among overlapping requests.
  *
- * <pre>
- * Design notes
- *
- * Follows the "blocking_ranges" range lock of Jan Kara (2013, "lib: Implement range locks") as reworked
- * by Davidlohr Bueso (2017, "locking: Introduce range reader/writer lock").
- *
- * What the mutex protects: the interval tree (every request that is held or waiting, keyed by
- * (start, seq)), the sequence counter, and each request's blocking count and released flag. It is
- * held for one tree update plus one overlap query, never while a thread waits for a range, and
- * threads are unparked after it is dropped.
- *
- * Invariants, with the mutex held:
- *   - seq increases with arrival order, so "earlier" means smaller seq;
- *   - r.blocking == number of requests in the tree that conflict with r and have a smaller seq;
- *   - r.granted == (r.blocking == 0); once set it stays set, since later arrivals never block r;
- *   - hence no two granted requests conflict: the later one counts the earlier while it is in the tree.
- *
- * Arrival counts the conflicting requests already in the tree, held or waiting, then inserts itself.
- * Removal (unlock, or an interrupted waiter withdrawing) takes the request out and decrements every
- * later conflicting request; those reaching zero are granted and unparked. So a request waits exactly
- * for the earlier overlapping ones it conflicts with: a writer waits for earlier readers, and a reader
- * arriving after a queued overlapping writer waits behind that writer, so writers do not starve.
- * Requests that do not overlap never delay each other, whatever is queued.
- *
- * What a waiter may see: r.granted is volatile and written under the mutex before the unpark; the
- * waiter re-checks it after every return from park, so early, late and spurious unparks are harmless.
- * A granted request's fields are never written again except "released", which only the mutex reads.
- * </pre>
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>Follows.</b> The "blocking_ranges" range lock of Jan Kara (2013, "lib: Implement range locks") as
+ *       reworked by Davidlohr Bueso (2017, "locking: Introduce range reader/writer lock").</li>
+ *   <li><b>What protects what.</b> The mutex protects the interval tree (every request that is held or
+ *       waiting, keyed by {@code (start, seq)}), the sequence counter, and each request's blocking count and
+ *       released flag. It is held for one tree update plus one overlap query, never while a thread waits for a
+ *       range, and threads are unparked after it is dropped.</li>
+ *   <li><b>Lock order.</b> the caller's own short lock, if any (the rangelock strategy enqueues under its VMA
+ *       lock) &rarr; the mutex, a leaf. Granted ranges are not locks in this sense: a waiter holds nothing of
+ *       this lock while it parks.</li>
+ *   <li><b>Invariants, with the mutex held.</b>
+ *       <ul>
+ *         <li>{@code seq} increases with arrival order, so "earlier" means smaller {@code seq};</li>
+ *         <li>{@code r.blocking} == number of requests in the tree that conflict with {@code r} and have a
+ *             smaller {@code seq};</li>
+ *         <li>{@code r.granted == (r.blocking == 0)}; once set it stays set, since later arrivals never block
+ *             {@code r};</li>
+ *         <li>hence no two granted requests conflict: the later one counts the earlier while it is in the
+ *             tree.</li>
+ *       </ul></li>
+ *   <li><b>Queueing.</b> Arrival counts the conflicting requests already in the tree, held or waiting, then
+ *       inserts itself. Removal (unlock, or an interrupted waiter withdrawing) takes the request out and
+ *       decrements every later conflicting request; those reaching zero are granted and unparked. So a request
+ *       waits exactly for the earlier overlapping ones it conflicts with: a writer waits for earlier readers,
+ *       and a reader arriving after a queued overlapping writer waits behind that writer, so writers do not
+ *       starve. Requests that do not overlap never delay each other, whatever is queued.</li>
+ *   <li><b>What a waiter may see mid-update.</b> {@code r.granted} is volatile and written under the mutex
+ *       before the unpark; the waiter re-checks it after every return from park, so early, late and spurious
+ *       unparks are harmless. A granted request's fields are never written again except {@code released},
+ *       which only the mutex reads.</li>
+ * </ul>
  */
 public final class TreeRangeLock implements RangeLock {
 

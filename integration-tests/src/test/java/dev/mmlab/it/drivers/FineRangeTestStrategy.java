@@ -33,13 +33,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * driver test runs (and can fail) before the real fine-grained strategies land. Not registered with
  * ServiceLoader: other suites that discover strategies must not see it.
  *
- * <p>Design notes. One mutex-protected list of held ranges, read or write; a request waits while any held
- * range overlaps it and either side writes (no FIFO: test runs are short). Syscalls lock the range the
- * engine asks for; only a range from 0 past TASK_SIZE counts as the coarse lock. A fault looks its VMA up
- * without a lock, read-locks exactly that VMA's range, and re-checks the VMA is still the one mapping the
- * address (anything that changes or removes a VMA write-locks a range covering all of it, so a VMA still in
- * the tree under our read range is stable). A fault whose driver needs more retries under the coarse lock
- * (read, then write), which is the fallback the driver whitelist asks every strategy for.
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> One mutex-protected list of held ranges, read or write; a request waits
+ *       (on a condition of the mutex) while any held range overlaps it and either side writes (no FIFO: test
+ *       runs are short). Syscalls lock the range the engine asks for; only a range from 0 past TASK_SIZE counts
+ *       as the coarse lock. Anything that changes or removes a VMA write-locks a range covering all of it, so a
+ *       VMA still in the tree under a read range is stable.</li>
+ *   <li><b>Lock order.</b> a held range &rarr; the engine's locks (a PTL). The mutex is held only to check and
+ *       update the list (and to record a wait's end, which takes the recorder's monitors); it is released while
+ *       a request waits on the condition.</li>
+ *   <li><b>Faults.</b> A fault looks its VMA up without a lock, read-locks exactly that VMA's range, and
+ *       re-checks the VMA is still the one mapping the address. A fault whose driver needs more retries under
+ *       the coarse lock (read, then write), which is the fallback the driver whitelist asks every strategy
+ *       for.</li>
+ * </ul>
  */
 final class FineRangeTestStrategy implements LockingStrategy {
     static final String NAME = "fine-range-test";
