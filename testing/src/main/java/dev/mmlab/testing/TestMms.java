@@ -5,6 +5,7 @@ import dev.mmlab.api.Strategies;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.api.testing.CoarseTestStrategy;
 import java.util.Map;
 
 /**
@@ -36,7 +37,7 @@ public final class TestMms {
         return Mm.create(selected, MmConfig.defaults());
     }
 
-    /** An address space under the coarse mmap lock built from the api alone, for modules below the strategies. */
+    /** An address space under the api's coarse test strategy, for modules below the strategies. */
     public static Mm coarse() {
         return create(new CoarseTestStrategy());
     }

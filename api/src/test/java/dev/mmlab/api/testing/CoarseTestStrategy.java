@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The engine's own test strategy: the coarse mmap lock built from the api's building blocks, so the engine can
- * be tested without a strategy module (those depend on the api, not the other way round).
+ * The engine's own test strategy: the coarse mmap lock ({@code CoarseMmapLock}), so the engine can be tested
+ * without a strategy module (those depend on the api, not the other way round). The modules below the
+ * strategies (drivers) use it too, through the api's test-jar and {@code dev.mmlab.testing.TestMms.coarse()}.
  */
 public final class CoarseTestStrategy implements LockingStrategy {
     @Override
