@@ -6,12 +6,12 @@ import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.mm.SnapshotVmaTree;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Mutex;
 import dev.mmlab.rangelock.lock.RangeLock;
 import dev.mmlab.rangelock.lock.RangeLock.Handle;
 import dev.mmlab.rangelock.lock.RangeLock.Ticket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The rangelock strategy's state for one address space and the acquisition protocol its parts share.
@@ -57,7 +57,7 @@ final class RangeLockInstance {
     static final String LOCK_NAME = "range_lock";
 
     private final RangeLock rangeLock;
-    private final ReentrantLock vmaLock = new ReentrantLock();
+    private final Mutex vmaLock = new Mutex();
     private final long granule;
     private final MmContext context;
     private final Counters counters;

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * <p>Walks {@code ../*}{@code /src/main/java} and {@code ../examples/*}{@code /src/main/java} from this module's
  * directory (surefire's working directory). A top-level class is concurrent when its code (comments and string
  * literals removed) uses {@code synchronized}, {@code volatile}, {@code java.util.concurrent.locks} or
- * {@code .atomic}, {@code VarHandle} or a concurrent collection, or implements (also anonymously or as a
+ * {@code .atomic}, {@code VarHandle}, the seam's {@code Mutex} or {@code Sched}, or a concurrent collection, or implements (also anonymously or as a
  * lambda) one of the locking SPI types: {@code MmLock}, {@code MmLockGuard}, {@code FaultHandler},
  * {@code FaultAttempt}, {@code VmaTree}, {@code VmaLock}, {@code RangeLock}, {@code RwsemMmLock.Hooks},
  * {@code StrategyInstance}. Its class javadoc is the {@code /** ... *}{@code /} right before the declaration;
@@ -44,6 +44,8 @@ class DesignNotesTest {
             Pattern.compile("\\bvolatile\\b"),
             Pattern.compile("\\bjava\\.util\\.concurrent\\.(locks|atomic)\\b"),
             Pattern.compile("\\bVarHandle\\b"),
+            // Waits or locks through the seam (dev.mmlab.api.sync).
+            Pattern.compile("\\b(Mutex|Sched)\\b"),
             Pattern.compile("\\b(ConcurrentHashMap|ConcurrentMap|ConcurrentNavigableMap|ConcurrentLinkedQueue"
                     + "|ConcurrentLinkedDeque|ConcurrentSkipListMap|ConcurrentSkipListSet|CopyOnWriteArrayList"
                     + "|CopyOnWriteArraySet|BlockingQueue|BlockingDeque|ArrayBlockingQueue|LinkedBlockingQueue"

@@ -1,9 +1,9 @@
 package dev.mmlab.api.mem;
 
+import dev.mmlab.api.sync.Sched;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * How long a device read or a reclaim stall takes: fixed, uniform between two bounds, or exponential with
@@ -30,15 +30,7 @@ public abstract class LatencyModel {
         if (nanos <= 0) {
             return;
         }
-        long deadline = System.nanoTime() + nanos;
-        boolean interrupted = false;
-        for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
-            LockSupport.parkNanos(left);
-            interrupted |= Thread.interrupted();
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Sched.sleepNanos(nanos);
     }
 
     public static LatencyModel none() {

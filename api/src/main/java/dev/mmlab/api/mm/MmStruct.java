@@ -16,12 +16,12 @@ import dev.mmlab.api.mem.PageAllocator;
 import dev.mmlab.api.pgtable.PageTables;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Mutex;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -63,7 +63,7 @@ final class MmStruct {
     final FaultEngine faultEngine;
     /** Pages pinned by get_user_pages, with their pin counts. */
     final Map<Page, AtomicInteger> pins = new ConcurrentHashMap<>();
-    final ReentrantLock brkMutex = new ReentrantLock();
+    final Mutex brkMutex = new Mutex();
     final AtomicLong nextShmemInode = new AtomicLong(1);
     /** Every file this address space has mapped (its page cache may hold pages after the unmap). */
     final Set<BackingFile> filesSeen = ConcurrentHashMap.newKeySet();

@@ -2,7 +2,7 @@ package dev.mmlab.api.pgtable;
 
 import dev.mmlab.api.Linux;
 import dev.mmlab.api.mem.Page;
-import java.util.concurrent.locks.ReentrantLock;
+import dev.mmlab.api.sync.Mutex;
 import java.util.function.Function;
 
 /**
@@ -31,7 +31,7 @@ public final class PteTable {
     public static final int ACCESSED = 8;
 
     private final long base;
-    private final ReentrantLock ptl = new ReentrantLock();
+    private final Mutex ptl = new Mutex();
     private final Page[] pages = new Page[ENTRIES];
     private final byte[] bits = new byte[ENTRIES];
     private int present;
@@ -46,7 +46,7 @@ public final class PteTable {
         return base;
     }
 
-    public ReentrantLock ptl() {
+    public Mutex ptl() {
         return ptl;
     }
 

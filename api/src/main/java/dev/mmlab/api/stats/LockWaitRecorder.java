@@ -1,6 +1,7 @@
 package dev.mmlab.api.stats;
 
 import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -54,7 +55,7 @@ public final class LockWaitRecorder {
         private final LockIntent waiter;
         private final List<LockIntent> blockers;
         private final String lockName;
-        private final long startNanos = System.nanoTime();
+        private final long startNanos = Sched.nanoTime();
 
         private Pending(LockIntent waiter, List<LockIntent> blockers, String lockName) {
             this.waiter = waiter;
@@ -64,7 +65,7 @@ public final class LockWaitRecorder {
 
         /** The waiter got the lock (or gave up): record the wait. */
         public void end() {
-            record(new LockWait(waiter, blockers, lockName, System.nanoTime() - startNanos,
+            record(new LockWait(waiter, blockers, lockName, Sched.nanoTime() - startNanos,
                     LockWait.isFalseConflict(waiter, blockers)));
         }
     }

@@ -6,8 +6,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A reader/writer semaphore with the queueing rules of Linux's rwsem ({@code kernel/locking/rwsem.c}).
@@ -46,7 +44,7 @@ public final class RwSemaphore {
 
     private final String name;
     private final LockWaitRecorder recorder;
-    private final ReentrantLock mutex = new ReentrantLock();
+    private final Mutex mutex = new Mutex();
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private final List<LockIntent> readers = new ArrayList<>();
     private LockIntent writer;
@@ -142,7 +140,7 @@ public final class RwSemaphore {
 
     private void awaitGrant(Waiter w) throws InterruptedException {
         while (!w.granted) {
-            LockSupport.park(this);
+            Sched.park(this);
             if (Thread.interrupted()) {
                 mutex.lock();
                 try {
@@ -248,7 +246,7 @@ public final class RwSemaphore {
 
     private static void grant(Waiter w) {
         w.granted = true;
-        LockSupport.unpark(w.thread);
+        Sched.unpark(w.thread);
     }
 
     private static boolean removeIdentity(List<LockIntent> list, LockIntent intent) {

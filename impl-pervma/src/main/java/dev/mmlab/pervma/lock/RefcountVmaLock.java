@@ -1,9 +1,9 @@
 package dev.mmlab.pervma.lock;
 
+import dev.mmlab.api.sync.Sched;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The per-VMA lock in its Linux 6.15 form: one reference count ({@code vm_refcnt}) that is at once the
@@ -55,7 +55,7 @@ import java.util.concurrent.locks.LockSupport;
  *       holding it.</li>
  *   <li><b>No lost wake-up.</b> The writer stores {@code writer} then reads the count, the reader changes the
  *       count then reads {@code writer}, all volatile, so at least one of them sees the other's store. The
- *       writer spins briefly ({@link Thread#onSpinWait()}) before parking, because readers usually leave
+ *       writer spins briefly ({@link Sched#spinWait()}) before parking, because readers usually leave
  *       within microseconds; the kernel sleeps at once, but a park/unpark pair costs more than that on a small
  *       machine.</li>
  *   <li><b>Invariants.</b>
@@ -260,7 +260,7 @@ public final class RefcountVmaLock implements VmaLock {
         if (newcnt != 0 && isWriterOnly(newcnt)) {
             Thread w = writer;
             if (w != null) {
-                LockSupport.unpark(w);
+                Sched.unpark(w);
             }
         }
     }
@@ -317,9 +317,9 @@ public final class RefcountVmaLock implements VmaLock {
         while (vmRefcnt.get() != target) {
             if (spins > 0) {
                 spins--;
-                Thread.onSpinWait();
+                Sched.spinWait();
             } else {
-                LockSupport.park(this);
+                Sched.park(this);
                 interrupted |= Thread.interrupted();
             }
         }

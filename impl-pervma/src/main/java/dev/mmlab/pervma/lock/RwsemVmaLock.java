@@ -1,5 +1,6 @@
 package dev.mmlab.pervma.lock;
 
+import dev.mmlab.api.sync.Sched;
 import java.util.concurrent.locks.StampedLock;
 
 /**
@@ -65,6 +66,8 @@ public final class RwsemVmaLock implements VmaLock {
     private volatile long vmLockSeq = MmLockSeq.NO_SEQ;
     private volatile boolean detached = true;
     private volatile boolean writerWaiting;
+    /** The thread in {@link #startWrite}, woken by the last reader to leave; set only while writerWaiting. */
+    private volatile Thread writer;
 
     /** A new VMA's lock: detached, never write-locked ({@code vma_lock_init}). */
     public RwsemVmaLock() {
@@ -90,6 +93,7 @@ public final class RwsemVmaLock implements VmaLock {
         // what it wrote before we touch the VMA.
         if (vmLockSeq == mm.read() || detached) {
             vmLock.unlockRead(stamp);
+            wakeWriter();
             return false;
         }
         return true;
@@ -101,6 +105,14 @@ public final class RwsemVmaLock implements VmaLock {
         if (!vmLock.tryUnlockRead()) {
             throw new IllegalStateException("vma_end_read without a matching vma_start_read: this VMA is not "
                     + "read-locked (" + this + ")");
+        }
+        wakeWriter();
+    }
+
+    /** A reader left: a writer waiting in {@link #startWrite} may now get {@code vmLock}. */
+    private void wakeWriter() {
+        if (writerWaiting) {
+            Sched.unpark(writer);
         }
     }
 
@@ -114,13 +126,18 @@ public final class RwsemVmaLock implements VmaLock {
         if (vmLockSeq == mmLockSeq) {
             return;
         }
+        writer = Thread.currentThread();
         writerWaiting = true;
         long stamp = 0L;
         try {
-            stamp = vmLock.writeLock();
+            // Wait through the seam, not in StampedLock.writeLock: each leaving reader unparks us.
+            while ((stamp = vmLock.tryWriteLock()) == 0L) {
+                Sched.park(this);
+            }
             vmLockSeq = mmLockSeq;
         } finally {
             writerWaiting = false;
+            writer = null;
             if (stamp != 0L) {
                 vmLock.unlockWrite(stamp);
             }

@@ -1,9 +1,9 @@
 package dev.mmlab.rangelock.lock;
 
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicMarkableReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  *       the garbage collector reclaims it once no traversal can still reach it (the GC is the grace period
  *       that RCU provides in the kernel version).</li>
  *   <li><b>Waiting.</b> The releaser does not know its waiters, so a waiter polls the node it waits for: a
- *       short spin with {@link Thread#onSpinWait()}, then {@link LockSupport#parkNanos} with exponential
+ *       short spin with {@link Sched#spinWait()}, then {@link Sched#parkNanos} with exponential
  *       backoff up to {@code MAX_PARK_NANOS}, so that a long wait does not burn a core. The cost is up to that
  *       much latency after a release. Interrupts are checked between polls. A writer only waits before it is
  *       linked, so an interrupted writer has nothing to undo; an interrupted reader marks its own node.</li>
@@ -437,9 +437,9 @@ public final class ListRangeLock implements RangeLock {
             }
             if (spins < SPIN_POLLS) {
                 spins++;
-                Thread.onSpinWait();
+                Sched.spinWait();
             } else {
-                LockSupport.parkNanos(n, parkNanos);
+                Sched.parkNanos(n, parkNanos);
                 parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
             }
         }

@@ -1,9 +1,9 @@
 package dev.mmlab.rangelock.lock;
 
+import dev.mmlab.api.sync.Mutex;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The default {@link RangeLock}: an interval tree of held and waiting requests under one short mutex,
@@ -44,7 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TreeRangeLock implements RangeLock {
 
-    private final ReentrantLock mutex = new ReentrantLock();
+    private final Mutex mutex = new Mutex();
 
     // Guarded by mutex.
     private final IntervalTree<Request> tree = new IntervalTree<>();
@@ -185,7 +185,7 @@ public final class TreeRangeLock implements RangeLock {
         @Override
         public Handle await() throws InterruptedException {
             while (!r.granted) {
-                LockSupport.park(TreeRangeLock.this);
+                Sched.park(TreeRangeLock.this);
                 if (Thread.interrupted()) {
                     // Withdraw even if the grant raced with the interrupt: the caller sees the interrupt,
                     // and removal is the same whether r was granted or still waiting.
@@ -200,7 +200,7 @@ public final class TreeRangeLock implements RangeLock {
         public Handle awaitUninterruptibly() {
             boolean interrupted = false;
             while (!r.granted) {
-                LockSupport.park(TreeRangeLock.this);
+                Sched.park(TreeRangeLock.this);
                 // Clearing the status matters: park returns at once while it is set.
                 if (Thread.interrupted()) {
                     interrupted = true;
@@ -265,7 +265,7 @@ public final class TreeRangeLock implements RangeLock {
         }
         if (woken != null) {
             for (Request w : woken) {
-                LockSupport.unpark(w.waiter);
+                Sched.unpark(w.waiter);
             }
         }
     }

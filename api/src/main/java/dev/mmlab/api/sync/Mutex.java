@@ -1,0 +1,74 @@
+package dev.mmlab.api.sync;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A reentrant mutual-exclusion lock that waits through {@link Sched}, for the engine's and the strategies'
+ * short internal locks (a PTE table's lock, a semaphore's or a range lock's internal mutex). On the wall clock
+ * it is a {@link ReentrantLock}. Under a virtual-time scheduler a thread that finds it held parks through the
+ * scheduler, and the holder's {@link #unlock} wakes the first such thread, so a simulated thread never blocks
+ * where the scheduler cannot see it.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Mutual exclusion is the {@link ReentrantLock}'s in both modes; a scheduled
+ *       thread only ever try-locks it and, when that fails, queues itself in {@code parked} and parks through
+ *       the seam. On the wall clock {@code parked} stays empty, so {@link #unlock} costs one extra volatile
+ *       read.</li>
+ *   <li><b>Lock order.</b> Whatever the user's; the mutex takes nothing else.</li>
+ *   <li><b>Wake-ups.</b> {@link #unlock} releases, then unparks the first parked thread, which tries again;
+ *       an unpark before its park leaves a permit, so no wake-up is lost. It is not FIFO: a running thread may
+ *       take the mutex before the woken one, which then parks again.</li>
+ * </ul>
+ */
+public final class Mutex {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Thread> parked = new ConcurrentLinkedQueue<>();
+
+    /** Acquire, waiting as long as it takes. Not interruptible. */
+    public void lock() {
+        if (lock.tryLock()) {
+            return;
+        }
+        Sched.Scheduler scheduler = Sched.current();
+        if (scheduler == Sched.WALL_CLOCK) {
+            lock.lock();
+            return;
+        }
+        Thread me = Thread.currentThread();
+        parked.add(me);
+        try {
+            while (!lock.tryLock()) {
+                scheduler.park(this);
+            }
+        } finally {
+            parked.remove(me);
+        }
+    }
+
+    /** Acquire if free (or held by the caller); never waits. */
+    public boolean tryLock() {
+        return lock.tryLock();
+    }
+
+    /** Release one hold. Caller holds it. */
+    public void unlock() {
+        lock.unlock();
+        Sched.unpark(parked.peek());
+    }
+
+    public boolean isHeldByCurrentThread() {
+        return lock.isHeldByCurrentThread();
+    }
+
+    /** Whether any thread holds it; a snapshot, for checks and dumps. */
+    public boolean isLocked() {
+        return lock.isLocked();
+    }
+
+    @Override
+    public String toString() {
+        return lock.toString();
+    }
+}

@@ -1,0 +1,150 @@
+package dev.mmlab.api.sync;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The one seam through which every wait in the engine and the strategies passes: parking a thread and waking
+ * it, a timed sleep (device I/O, a reclaim stall), one turn of a spin-wait, and the clock a wait is measured
+ * with. On an ordinary thread these are the wall clock's: {@link LockSupport}, {@link Thread#onSpinWait},
+ * {@link System#nanoTime}. On a thread that a virtual-time scheduler runs ({@link Scheduled}), they are that
+ * scheduler's, which runs one simulated thread at a time and advances a virtual clock instead of waiting.
+ *
+ * <p>A strategy that waits only through this class (and {@link Mutex} for its locks) can be simulated; one
+ * that waits any other way (a monitor or a {@code ReentrantLock} held across a wait, {@code Thread.sleep}) is
+ * caught by the scheduler as a thread that blocked outside the seam.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Nothing of its own: each call is answered by the calling thread's
+ *       scheduler, found without a lookup table (the thread itself says which, by implementing
+ *       {@link Scheduled}); the wall clock's is one stateless instance.</li>
+ *   <li><b>Lock order.</b> None: no method takes a lock. {@link #park} and {@link #sleepNanos} may block the
+ *       caller, so a caller must not hold anything another thread needs to wake it, except through
+ *       {@link Mutex}.</li>
+ *   <li><b>Semantics.</b> Those of {@link LockSupport}: {@link #unpark} before {@link #park} leaves a permit,
+ *       and {@link #park} may return spuriously, so every caller re-checks its condition in a loop.</li>
+ * </ul>
+ */
+public final class Sched {
+    private Sched() {}
+
+    /** What a scheduler answers for the threads it runs. */
+    public interface Scheduler {
+        /** {@link LockSupport#park(Object)} for the calling thread. */
+        void park(Object blocker);
+
+        /** {@link LockSupport#parkNanos(Object, long)} for the calling thread. */
+        void parkNanos(Object blocker, long nanos);
+
+        /** {@link LockSupport#unpark}: make {@code thread} runnable, or give it a permit. */
+        void unpark(Thread thread);
+
+        /**
+         * Let {@code nanos} pass without using a CPU, through interrupts (I/O here is not interruptible; the
+         * interrupt flag is kept for the caller).
+         */
+        void sleepNanos(long nanos);
+
+        /** One turn of a busy-wait: a condition another thread will change is not true yet. */
+        void spinWait();
+
+        /** The time, in nanoseconds, that waits and latencies are measured with. */
+        long nanoTime();
+    }
+
+    /** A thread run by a scheduler of its own, which answers the seam's calls it makes. */
+    public interface Scheduled {
+        Scheduler scheduler();
+    }
+
+    /** The wall clock: the scheduler of every thread that is not {@link Scheduled}. */
+    public static final Scheduler WALL_CLOCK = new Scheduler() {
+        @Override
+        public void park(Object blocker) {
+            LockSupport.park(blocker);
+        }
+
+        @Override
+        public void parkNanos(Object blocker, long nanos) {
+            LockSupport.parkNanos(blocker, nanos);
+        }
+
+        @Override
+        public void unpark(Thread thread) {
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void sleepNanos(long nanos) {
+            long deadline = System.nanoTime() + nanos;
+            boolean interrupted = false;
+            for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
+                LockSupport.parkNanos(left);
+                interrupted |= Thread.interrupted();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void spinWait() {
+            Thread.onSpinWait();
+        }
+
+        @Override
+        public long nanoTime() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public String toString() {
+            return "wall clock";
+        }
+    };
+
+    /** The calling thread's scheduler: its own when it is {@link Scheduled}, else the wall clock. */
+    public static Scheduler current() {
+        Thread t = Thread.currentThread();
+        return t instanceof Scheduled ? ((Scheduled) t).scheduler() : WALL_CLOCK;
+    }
+
+    /** Whether the calling thread runs on the wall clock (no virtual-time scheduler). */
+    public static boolean onWallClock() {
+        return current() == WALL_CLOCK;
+    }
+
+    /** Park the calling thread; see {@link Scheduler#park}. May return spuriously. */
+    public static void park(Object blocker) {
+        current().park(blocker);
+    }
+
+    /** Park the calling thread for at most {@code nanos}; see {@link Scheduler#parkNanos}. */
+    public static void parkNanos(Object blocker, long nanos) {
+        current().parkNanos(blocker, nanos);
+    }
+
+    /** Wake {@code thread}, or leave it a permit; see {@link Scheduler#unpark}. Null is ignored. */
+    public static void unpark(Thread thread) {
+        if (thread != null) {
+            current().unpark(thread);
+        }
+    }
+
+    /** Sleep {@code nanos} through interrupts; see {@link Scheduler#sleepNanos}. */
+    public static void sleepNanos(long nanos) {
+        if (nanos > 0) {
+            current().sleepNanos(nanos);
+        }
+    }
+
+    /** One turn of a busy-wait; see {@link Scheduler#spinWait}. */
+    public static void spinWait() {
+        current().spinWait();
+    }
+
+    /** The time waits are measured with; see {@link Scheduler#nanoTime}. */
+    public static long nanoTime() {
+        return current().nanoTime();
+    }
+}
