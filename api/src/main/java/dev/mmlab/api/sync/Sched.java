@@ -26,6 +26,12 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  */
 public final class Sched {
+    /**
+     * Whether any virtual-time scheduler has run in this JVM: until one has, {@link #access} and {@link #cost}
+     * return at once without asking which scheduler the thread has (they are on the fault path).
+     */
+    private static volatile boolean simulating;
+
     private Sched() {}
 
     /** What a scheduler answers for the threads it runs. */
@@ -50,6 +56,16 @@ public final class Sched {
 
         /** The time, in nanoseconds, that waits and latencies are measured with. */
         long nanoTime();
+
+        /**
+         * The calling thread reads ({@code write} false) or writes / atomically updates the shared word
+         * {@code line} stands for (a lock word, a reference count, a sequence count): its cache line. The wall
+         * clock does nothing; a virtual-time scheduler charges a line transfer when another core has it.
+         */
+        default void access(Object line, boolean write) {}
+
+        /** The calling thread did {@code times} steps of {@code cost}. The wall clock does nothing. */
+        default void cost(Cost cost, long times) {}
     }
 
     /** A thread run by a scheduler of its own, which answers the seam's calls it makes. */
@@ -146,5 +162,31 @@ public final class Sched {
     /** The time waits are measured with; see {@link Scheduler#nanoTime}. */
     public static long nanoTime() {
         return current().nanoTime();
+    }
+
+    /** A virtual-time scheduler is about to run threads: from now on {@link #access} and {@link #cost} count. */
+    public static void simulationStarts() {
+        simulating = true;
+    }
+
+    /** The calling thread reads or writes the shared word {@code line}; see {@link Scheduler#access}. */
+    public static void access(Object line, boolean write) {
+        if (simulating) {
+            current().access(line, write);
+        }
+    }
+
+    /** The calling thread did one step of {@code cost}; see {@link Scheduler#cost}. */
+    public static void cost(Cost cost) {
+        if (simulating) {
+            current().cost(cost, 1);
+        }
+    }
+
+    /** The calling thread did {@code times} steps of {@code cost}; see {@link Scheduler#cost}. */
+    public static void cost(Cost cost, long times) {
+        if (simulating && times > 0) {
+            current().cost(cost, times);
+        }
     }
 }
