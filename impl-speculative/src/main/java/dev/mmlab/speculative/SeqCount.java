@@ -1,6 +1,7 @@
 package dev.mmlab.speculative;
 
 import dev.mmlab.api.VmaLockState;
+import dev.mmlab.api.sync.Sched;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -55,6 +56,7 @@ final class SeqCount implements VmaLockState {
 
     /** The count now, with acquire semantics. Odd means a writer is active (or the VMA was retired). */
     long readBegin() {
+        Sched.access(this, false);
         return (long) SEQ.getAcquire(this);
     }
 
@@ -63,6 +65,7 @@ final class SeqCount implements VmaLockState {
      * even. Never blocks; safe under the PTL.
      */
     boolean validate(long start) {
+        Sched.access(this, false);
         VarHandle.acquireFence();
         return (long) SEQ.getVolatile(this) == start;
     }
@@ -72,6 +75,7 @@ final class SeqCount implements VmaLockState {
      * blocks.
      */
     void writeBegin() {
+        Sched.access(this, true);
         long before = (long) SEQ.getAndAdd(this, 1L);
         if ((before & 1) != 0) {
             SEQ.getAndAdd(this, -1L);
@@ -81,6 +85,7 @@ final class SeqCount implements VmaLockState {
 
     /** Make the count even again: the change is complete. Caller holds the mmap write lock and began it. */
     void writeEnd() {
+        Sched.access(this, true);
         long now = (long) SEQ.getOpaque(this);
         if ((now & 1) == 0) {
             throw new IllegalStateException("seqcount write ended without a begin (count " + now + ")");

@@ -33,6 +33,7 @@ class SchedSeamTest {
             Pattern.compile("\\bnew\\s+(ReentrantLock|ReentrantReadWriteLock|Semaphore|CountDownLatch|CyclicBarrier"
                     + "|Phaser)\\s*\\("), "Mutex, or Sched.park with a condition re-checked in a loop",
             Pattern.compile("\\.\\s*wait\\s*\\("), "Sched.park with a condition re-checked in a loop",
+            Pattern.compile("\\b(CompletableFuture|FutureTask|Exchanger)\\b"), "Sched.park until a flag the finisher sets",
             Pattern.compile("\\.\\s*(writeLock|readLock|writeLockInterruptibly|readLockInterruptibly)\\s*\\(\\s*\\)"),
             "a try-lock in a loop that parks through Sched");
 

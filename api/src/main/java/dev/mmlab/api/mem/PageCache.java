@@ -2,10 +2,11 @@ package dev.mmlab.api.mem;
 
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,15 +20,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>What protects what.</b> Each index's entry (a page or a read in flight) is changed only through
  *       the map's per-entry atomic operations, which also take the cache's reference count step
  *       ({@link Page#get} in {@link #find}, {@link Page#put} in eviction). The first miss installs a
- *       {@link CompletableFuture} with {@code putIfAbsent} and reads the page with no lock held; later misses
- *       on that index wait on the future, also holding nothing. The "disk" (what eviction wrote back) is a
+ *       {@code Reading} with {@code putIfAbsent} and reads the page with no lock held; later misses on that
+ *       index park through the seam until it finishes, also holding nothing. The "disk" (what eviction wrote back) is a
  *       concurrent map of content words.</li>
  *   <li><b>Lock order.</b> page-cache entry &rarr; the allocator's live set (an entry update may free a page);
  *       callers may hold a PTL around a lookup (the engine's order is PTL &rarr; page cache), so the cache
  *       never takes an mm lock or a PTL. The device read and the wait on another thread's read run outside
  *       every entry update.</li>
  *   <li><b>What a reader may see mid-update.</b> An index is either absent, in flight or up to date; a failed
- *       read removes its future and completes it exceptionally, so its waiters get the same errno.</li>
+ *       read removes its {@code Reading} and finishes it with the error, so its waiters get the same errno.</li>
  * </ul>
  */
 public final class PageCache {
@@ -66,18 +67,18 @@ public final class PageCache {
             if (page != null) {
                 return page;
             }
-            CompletableFuture<Void> mine = new CompletableFuture<>();
+            Reading mine = new Reading();
             Object existing = entries.putIfAbsent(index, mine);
             if (existing == null) {
                 misses.incrementAndGet();
                 fill(index, mine);
-            } else if (existing instanceof CompletableFuture) {
-                waitFor((CompletableFuture<?>) existing);
+            } else if (existing instanceof Reading) {
+                ((Reading) existing).await();
             }
         }
     }
 
-    private void fill(long index, CompletableFuture<Void> pending) {
+    private void fill(long index, Reading pending) {
         try {
             if (file.device() != null && !file.device().readPage()) {
                 throw ErrnoException.of(Errno.EIO, "I/O error reading page %d of %s from %s", index, file.path(),
@@ -88,24 +89,49 @@ public final class PageCache {
                 throw ErrnoException.of(Errno.ENOMEM, "no memory for page %d of %s", index, file.path());
             }
             entries.put(index, page);
-            pending.complete(null);
+            pending.finish(null);
         } catch (RuntimeException e) {
             entries.remove(index, pending);
-            pending.completeExceptionally(e);
+            pending.finish(e);
             throw e;
         }
     }
 
-    private static void waitFor(CompletableFuture<?> pending) {
-        try {
-            pending.join();
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof ErrnoException) {
-                ErrnoException err = (ErrnoException) cause;
+    /**
+     * A read in flight ({@code PG_locked} on a page being read): the first miss reads, later misses on the same
+     * index park through the seam until it finishes, then get the same page or the same errno.
+     */
+    private static final class Reading {
+        private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+        private volatile boolean done;
+        private volatile RuntimeException failure;
+
+        /** The read ended ({@code failure} null: the page is in the cache); wake every waiter. */
+        void finish(RuntimeException error) {
+            failure = error;
+            done = true;
+            waiters.forEach(Sched::unpark);
+        }
+
+        /** Wait until the read ends. Holds nothing while it waits. */
+        void await() {
+            Thread me = Thread.currentThread();
+            waiters.add(me);
+            try {
+                while (!done) {
+                    Sched.park(this);
+                }
+            } finally {
+                waiters.remove(me);
+            }
+            RuntimeException e = failure;
+            if (e instanceof ErrnoException) {
+                ErrnoException err = (ErrnoException) e;
                 throw new ErrnoException(err.errno(), err.getMessage().substring(err.errno().name().length() + 2), err);
             }
-            throw e;
+            if (e != null) {
+                throw e;
+            }
         }
     }
 

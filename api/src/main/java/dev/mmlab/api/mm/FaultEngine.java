@@ -19,6 +19,8 @@ import dev.mmlab.api.mem.PageAllocator;
 import dev.mmlab.api.pgtable.PageTables;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,16 @@ import org.slf4j.LoggerFactory;
  * a file page, driver page), then lock the PTE table, ask the attempt to validate, and install. Every step
  * that needs a lock the attempt may lack asks first and returns a retry, with its {@link RetryReason} and no
  * side effect; a prepared page that cannot be committed is released, so nothing leaks.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The VMA is the strategy's: the attempt answers for it (it holds a lock that
+ *       keeps it, or validates at commit). Every PTE is read and changed under its table's PTL; a table freed
+ *       under the fault is walked again. A page prepared outside the PTL is committed only if the slot is still
+ *       empty and the attempt validates, else released.</li>
+ *   <li><b>Lock order.</b> whatever the strategy holds &rarr; one PTL, never two; the page cache and the
+ *       allocator are called with no PTL held, and a driver's fault callback too.</li>
+ * </ul>
  */
 final class FaultEngine implements FaultCore {
     private static final Logger LOG = LoggerFactory.getLogger(FaultEngine.class);
@@ -108,6 +120,7 @@ final class FaultEngine implements FaultCore {
         boolean write = access == Access.WRITE;
         if (!write && (bits & PteTable.READ) != 0 || write && (bits & PteTable.WRITE) != 0) {
             counters.increment("fault.spurious");
+            Sched.cost(Cost.FAULT_UPGRADE);
             return MAPPED;
         }
         int upgraded;
@@ -128,6 +141,7 @@ final class FaultEngine implements FaultCore {
         }
         table.setBits(page, upgraded);
         counters.increment("fault.upgrade");
+        Sched.cost(Cost.FAULT_UPGRADE);
         return MAPPED;
     }
 
@@ -157,6 +171,7 @@ final class FaultEngine implements FaultCore {
         });
         if (copied == MAPPED) {
             counters.increment("fault.cow");
+            Sched.cost(Cost.FAULT_COW);
         }
         return copied;
     }
@@ -170,7 +185,7 @@ final class FaultEngine implements FaultCore {
         BackingFile file = vma.file();
         if (file == null) {
             if (!write) {
-                return commit(attempt, page, Page.ZERO, PteTable.READ | PteTable.ACCESSED, "fault.zero");
+                return commit(attempt, page, Page.ZERO, PteTable.READ | PteTable.ACCESSED, "fault.zero", Cost.FAULT_ZERO);
             }
             if (!prepareAnon(attempt, vma)) {
                 return NEEDS_ANON;
@@ -181,7 +196,7 @@ final class FaultEngine implements FaultCore {
                 return OOM;
             }
             return commit(attempt, page, fresh, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED,
-                    "fault.anon");
+                    "fault.anon", Cost.FAULT_ANON);
         }
         long index = vma.pgoffOf(page);
         if (!file.isShmem() && index >= Linux.pages(Linux.pageAlign(file.sizeBytes()))) {
@@ -214,7 +229,7 @@ final class FaultEngine implements FaultCore {
         }
         if (!cow) {
             int bits = PteTable.READ | PteTable.ACCESSED | (write ? PteTable.WRITE | PteTable.DIRTY : 0);
-            return commit(attempt, page, cached, bits, kind);
+            return commit(attempt, page, cached, bits, kind, Cost.FAULT_FILE);
         }
         Page copy = allocator.allocateAnon(cached.content());
         cached.put();
@@ -223,7 +238,7 @@ final class FaultEngine implements FaultCore {
             return OOM;
         }
         return commit(attempt, page, copy, PteTable.READ | PteTable.WRITE | PteTable.DIRTY | PteTable.ACCESSED,
-                "fault.cow_file");
+                "fault.cow_file", Cost.FAULT_COW);
     }
 
     private FaultResult driverFault(FaultAttempt attempt, Vma vma, long page, Access access) {
@@ -249,11 +264,15 @@ final class FaultEngine implements FaultCore {
         }
         boolean writable = access == Access.WRITE && vma.isShared();
         int bits = PteTable.READ | PteTable.ACCESSED | (writable ? PteTable.WRITE | PteTable.DIRTY : 0);
-        return commit(attempt, page, result.page(), bits, "fault.driver");
+        return commit(attempt, page, result.page(), bits, "fault.driver", Cost.FAULT_DRIVER);
     }
 
-    /** Install {@code prepared} at {@code page} under the PTL after validation; releases it on failure. */
-    private FaultResult commit(FaultAttempt attempt, long page, Page prepared, int bits, String counter) {
+    /**
+     * Install {@code prepared} at {@code page} under the PTL after validation; releases it on failure. The
+     * work that prepared it ({@code cost}) was done either way.
+     */
+    private FaultResult commit(FaultAttempt attempt, long page, Page prepared, int bits, String counter, Cost cost) {
+        Sched.cost(cost);
         FaultResult result = tables.withAllocatedPtl(page, table -> {
             if (!attempt.validate(table)) {
                 prepared.put();

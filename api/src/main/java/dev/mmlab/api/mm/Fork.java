@@ -11,6 +11,8 @@ import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,6 +61,7 @@ final class Fork {
         List<Vma> childVmas = new ArrayList<>();
         for (Vma v : parent.tree.all()) {
             parentGuard.startWrite(v);
+            Sched.cost(Cost.FORK_VMA);
             if (v.has(VM_DONTCOPY)) {
                 continue;
             }
@@ -91,6 +94,7 @@ final class Fork {
                         src.setBits(a, bits);
                     }
                     dst.install(a, page.get(), bits);
+                    Sched.cost(Cost.FORK_PAGE);
                 }
                 return null;
             });

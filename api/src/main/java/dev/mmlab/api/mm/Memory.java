@@ -11,12 +11,23 @@ import dev.mmlab.api.MemoryAccessException;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 
 /**
  * Page-table work ({@code mm/memory.c}): the fault entry, zapping a range, freeing the tables nothing maps any
  * more, moving PTEs (mremap's {@code move_page_tables}), and the CPU's and a remote reader's access to a page.
  * Every PTE is read and written under its table's PTL; callers hold what the strategy requires for the range
  * (a write guard to zap, free or move; nothing for an access, which faults through the strategy when it must).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The caller's guard protects the range (a write guard to zap, free or move);
+ *       each PTE is read and written under its table's PTL. A CPU access takes only the PTL, and faults
+ *       through the strategy when the PTE does not allow it.</li>
+ *   <li><b>Lock order.</b> the caller's guard &rarr; one PTL at a time (a PTE move takes the source's, drops it,
+ *       then takes the destination's); no PTL is held while faulting.</li>
+ * </ul>
  */
 final class Memory {
     private Memory() {}
@@ -27,12 +38,15 @@ final class Memory {
             if (table.present() == 0) {
                 return;
             }
+            int zapped = 0;
             for (long a = from; a < to; a += PAGE_SIZE) {
                 Page p = table.clear(a);
                 if (p != null) {
                     p.put();
+                    zapped++;
                 }
             }
+            Sched.cost(Cost.ZAP_PAGE, zapped);
         });
     }
 

@@ -16,7 +16,9 @@ import dev.mmlab.api.mem.PageAllocator;
 import dev.mmlab.api.pgtable.PageTables;
 import dev.mmlab.api.stats.Counters;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Cost;
 import dev.mmlab.api.sync.Mutex;
+import dev.mmlab.api.sync.Sched;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,6 +114,7 @@ final class MmStruct {
 
     /** Run a syscall, counting its result as {@code OP.ok} or {@code OP.ERRNO}. */
     <T> T counted(OpKind op, Supplier<T> call) {
+        Sched.cost(Cost.SYSCALL);
         try {
             T result = call.get();
             counters.increment(op.label() + ".ok");

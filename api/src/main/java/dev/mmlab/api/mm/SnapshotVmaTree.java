@@ -3,6 +3,8 @@ package dev.mmlab.api.mm;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -79,6 +81,7 @@ public final class SnapshotVmaTree implements VmaTree {
 
     @Override
     public Vma find(long addr) {
+        charge();
         Snapshot s = snapshot;
         int c = s.chunkOf(addr);
         if (c < 0) {
@@ -91,6 +94,7 @@ public final class SnapshotVmaTree implements VmaTree {
 
     @Override
     public Vma findNext(long addr) {
+        charge();
         Snapshot s = snapshot;
         int c = s.chunkOf(addr);
         if (c < 0) {
@@ -109,6 +113,7 @@ public final class SnapshotVmaTree implements VmaTree {
 
     @Override
     public Vma findPrev(long addr) {
+        charge();
         Snapshot s = snapshot;
         int c = s.chunkOf(addr - 1);
         if (c < 0) {
@@ -120,6 +125,7 @@ public final class SnapshotVmaTree implements VmaTree {
 
     @Override
     public List<Vma> overlapping(long start, long end) {
+        charge();
         Snapshot s = snapshot;
         List<Vma> out = new ArrayList<>();
         int c = Math.max(0, s.chunkOf(start));
@@ -141,6 +147,7 @@ public final class SnapshotVmaTree implements VmaTree {
 
     @Override
     public List<Vma> all() {
+        charge();
         Snapshot s = snapshot;
         Vma[] flat = s.flat;
         if (flat == null) {
@@ -165,7 +172,19 @@ public final class SnapshotVmaTree implements VmaTree {
      */
     @Override
     public void replace(MmLockGuard guard, List<Vma> removed, List<Vma> added) {
+        Sched.access(this, true);
+        Sched.cost(Cost.TREE_PUBLISH);
         replace(removed, added);
+    }
+
+    /**
+     * What a lookup costs under the virtual clock: a read of the root's cache line (moved here when a writer
+     * published since this core last read it) and one step per level of a tree of 16-way nodes, as the maple
+     * tree's.
+     */
+    private void charge() {
+        Sched.access(this, false);
+        Sched.cost(Cost.VMA_LOOKUP_LEVEL, 1 + (63 - Long.numberOfLeadingZeros(Math.max(1, snapshot.size))) / 4);
     }
 
     /**

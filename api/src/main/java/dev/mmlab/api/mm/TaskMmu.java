@@ -11,6 +11,8 @@ import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +21,14 @@ import java.util.List;
  * {@code fs/proc/base.c}): {@code maps} and {@code smaps} walk the VMAs a chunk per lock acquisition, under a
  * VMA read lock where the strategy offers one (6.17) and its read lock otherwise; cmdline reads the argument
  * pages remotely under the read lock on their range.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Each VMA is read under a VMA read lock the strategy gives, or under the
+ *       strategy's read guard for one chunk; the walk's position and output belong to the calling thread, and
+ *       the intent's footprint moves with the VMA being read. smaps counts pages under each table's PTL.</li>
+ *   <li><b>Lock order.</b> a VMA read lock or the read guard &rarr; one PTL; nothing is held between chunks.</li>
+ * </ul>
  */
 final class TaskMmu {
     private TaskMmu() {}
@@ -73,7 +83,11 @@ final class TaskMmu {
      * lock taken once per chunk of {@link #CHUNK_BYTES}. The intent's footprint is the VMA being read. Under a
      * lock that covers only part of the space, a chunk ends where the lock's range ends.
      */
-    private static void walkVmas(MmStruct mm, OpKind op, VmaVisitor visitor) {
+    private static void walkVmas(MmStruct mm, OpKind op, VmaVisitor costless) {
+        VmaVisitor visitor = v -> {
+            Sched.cost(Cost.PROC_LINE);
+            return costless.visit(v);
+        };
         long[] pos = {0};
         LockIntent vmaIntent = LockIntent.of(op, LockIntent.Mode.READ, 0, PAGE_SIZE);
         while (true) {

@@ -12,6 +12,8 @@ import dev.mmlab.api.VmOpsCallback;
 import dev.mmlab.api.VmOpsContext;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.mem.PageAllocator;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -27,6 +29,16 @@ import java.util.function.Predicate;
  * {@code open}/{@code close} callbacks, one publication in the tree, and the zap of what went away.
  * {@link VmaLayout} plans (split and merge); this class commits. Every method runs with the strategy's guard
  * held by the caller and may block inside the strategy's isolation ({@link MmLockGuard#startWrite}).
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> The caller's write guard covers every VMA the edit removes or adds (checked
+ *       first, so a failed check changes nothing); the strategy isolates them ({@code startWrite},
+ *       {@code prepareNew}) before the one publication; zapping then runs under the same guard, possibly
+ *       downgraded to read.</li>
+ *   <li><b>Lock order.</b> the strategy's guard (and its per-VMA locks) &rarr; driver callbacks &rarr; one PTL at
+ *       a time in the zap; drivers are never called with a PTL held.</li>
+ * </ul>
  */
 final class VmaCommit {
     private VmaCommit() {}
@@ -69,6 +81,7 @@ final class VmaCommit {
             guard.prepareNew(v);
         }
         runDriverCallbacks(mm, guard, VmOpsCallback.OPEN, edit.opened);
+        Sched.cost(Cost.VMA_CHANGE, edit.added.size());
         mm.tree.replace(guard, edit.removed, edit.added);
         for (Vma v : edit.added) {
             if (v.file() != null) {

@@ -1,6 +1,8 @@
 package dev.mmlab.api.pgtable;
 
 import dev.mmlab.api.Linux;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -57,6 +59,7 @@ public final class PageTables {
         int i = index(addr, PMD_SHIFT);
         PteTable table = (PteTable) pmd.get(i);
         if (table == null) {
+            Sched.cost(Cost.PTE_TABLE_ALLOC);
             PteTable fresh = new PteTable(addr & ~(Linux.PMD_SIZE - 1));
             table = pmd.compareAndExchange(i, null, fresh) == null ? fresh : (PteTable) pmd.get(i);
             if (table == null) {
@@ -186,6 +189,7 @@ public final class PageTables {
         if (!emptied) {
             return false;
         }
+        Sched.cost(Cost.PTE_TABLE_FREE);
         long addr = table.base();
         @SuppressWarnings("unchecked")
         AtomicReferenceArray<Object> pud = (AtomicReferenceArray<Object>) pgd.get(index(addr, PGD_SHIFT));

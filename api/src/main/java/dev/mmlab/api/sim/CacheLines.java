@@ -2,8 +2,8 @@ package dev.mmlab.api.sim;
 
 import dev.mmlab.api.sync.Cost;
 import java.util.BitSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The shared words of a simulation as cache lines, each owned (modified) by one core or shared clean by
@@ -18,7 +18,7 @@ import java.util.WeakHashMap;
  * <ul>
  *   <li><b>What protects what.</b> Used only by the thread holding its scheduler's baton, so nothing here is
  *       shared between running threads. Lines are keyed by the identity of the object standing for the word
- *       (a {@code Mutex}, a {@code Page}, a sequence count) and forgotten when that object is.</li>
+ *       (a {@code Mutex}, a sequence count, a VMA's lock) and live as long as the run's scheduler.</li>
  *   <li><b>Lock order.</b> none: takes no lock.</li>
  *   <li><b>Follows.</b> MESI reduced to what decides who waits: exclusive owner or sharers, and a per-line time
  *       until which the line is busy moving.</li>
@@ -29,9 +29,11 @@ final class CacheLines {
         int owner = -1;
         final BitSet sharers = new BitSet();
         long busyUntil;
+        /** The first core that touched it; -2 once a second core has. */
+        int onlyCore = -1;
     }
 
-    private final Map<Object, Line> lines = new WeakHashMap<>();
+    private final Map<Object, Line> lines = new IdentityHashMap<>();
     private final long atomicLocal;
     private final long readLocal;
     private final long transfer;
@@ -45,6 +47,11 @@ final class CacheLines {
     /** Core {@code core} reads or writes {@code key}'s line at time {@code now}; returns when it is done. */
     long access(Object key, int core, boolean write, long now) {
         Line line = lines.computeIfAbsent(key, k -> new Line());
+        if (line.onlyCore == -1) {
+            line.onlyCore = core;
+        } else if (line.onlyCore != core) {
+            line.onlyCore = -2;
+        }
         if (write) {
             boolean others = line.owner >= 0 && line.owner != core
                     || line.owner < 0 && line.sharers.cardinality() > (line.sharers.get(core) ? 1 : 0);
@@ -68,6 +75,12 @@ final class CacheLines {
         }
         line.sharers.set(core);
         return now + readLocal;
+    }
+
+    /** Whether a core other than {@code core} has ever touched {@code key}'s line. */
+    boolean sharedWithOthers(Object key, int core) {
+        Line line = lines.get(key);
+        return line != null && line.onlyCore != core && line.onlyCore != -1;
     }
 
     private long move(Line line, long now) {

@@ -28,6 +28,7 @@ public final class Mutex {
 
     /** Acquire, waiting as long as it takes. Not interruptible. */
     public void lock() {
+        Sched.lockOp(this);
         if (lock.tryLock()) {
             return;
         }
@@ -49,11 +50,13 @@ public final class Mutex {
 
     /** Acquire if free (or held by the caller); never waits. */
     public boolean tryLock() {
+        Sched.lockOp(this);
         return lock.tryLock();
     }
 
     /** Release one hold. Caller holds it. */
     public void unlock() {
+        Sched.lockOp(this);
         lock.unlock();
         Sched.unpark(parked.peek());
     }

@@ -64,6 +64,12 @@ public final class Sched {
          */
         default void access(Object line, boolean write) {}
 
+        /**
+         * An atomic on the word of a lock ({@code lock}) that takes, tries or releases it. Like a write
+         * {@link #access}, but ordered strictly by virtual time: who gets a lock first decides who waits.
+         */
+        default void lockOp(Object lock) {}
+
         /** The calling thread did {@code times} steps of {@code cost}. The wall clock does nothing. */
         default void cost(Cost cost, long times) {}
     }
@@ -173,6 +179,13 @@ public final class Sched {
     public static void access(Object line, boolean write) {
         if (simulating) {
             current().access(line, write);
+        }
+    }
+
+    /** The calling thread takes, tries or releases {@code lock}; see {@link Scheduler#lockOp}. */
+    public static void lockOp(Object lock) {
+        if (simulating) {
+            current().lockOp(lock);
         }
     }
 

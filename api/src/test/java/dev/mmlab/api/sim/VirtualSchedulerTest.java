@@ -34,8 +34,19 @@ class VirtualSchedulerTest {
         assertThat(first.subList(0, 4)).containsExactlyInAnyOrder("a0", "b0", "a1", "a2");
     }
 
+    @Test
+    void withALookaheadAThreadRunsAheadByAtMostThatMuch() throws Exception {
+        List<String> order = interleaving(7, 25);
+        // a hands over only once it is more than 25 ns ahead of b: after a2, when its clock reaches 30 ns.
+        assertThat(order.subList(0, 4)).containsExactly("a0", "a1", "a2", "b0");
+    }
+
     private static List<String> interleaving(long seed) throws SimulationException {
-        VirtualScheduler s = new VirtualScheduler(FLAT, seed);
+        return interleaving(seed, 0);
+    }
+
+    private static List<String> interleaving(long seed, long lookahead) throws SimulationException {
+        VirtualScheduler s = new VirtualScheduler(FLAT, seed, lookahead);
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         s.spawn("a", () -> {
             for (int i = 0; i < 15; i++) {

@@ -1,6 +1,7 @@
 package dev.mmlab.bench.cli;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.api.sim.CostProfile;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.report.CsvReport;
 import dev.mmlab.bench.report.HtmlReport;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,12 @@ import picocli.CommandLine.Option;
 public final class CompareCommand implements Callable<Integer> {
     static final double HEADLINE_DURATION = 1.5;
     static final double DEFAULT_DURATION = 3;
+    static final double DEFAULT_WARMUP = 0.5;
+    /** Virtual seconds per run: many simulated cores run in a fraction of a virtual second. */
+    static final double DEFAULT_VIRTUAL_DURATION = 0.01;
+    static final String DEFAULT_CORES = "1,2,4,8,16,32,64,128,256";
+    /** The most simulated cores: each is a Java thread of the simulation. */
+    static final int MAX_CORES = 1024;
 
     @Option(names = "--scenario", paramLabel = "NAME|FILE", description = "a built-in scenario ('mmlab list') or a YAML file")
     String scenario;
@@ -50,8 +58,24 @@ public final class CompareCommand implements Callable<Integer> {
             description = "measured seconds per strategy (default " + DEFAULT_DURATION + "; headline set: " + HEADLINE_DURATION + ")")
     Double duration;
 
-    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "0.5", description = "unmeasured seconds before each run (default ${DEFAULT-VALUE})")
-    double warmup;
+    @Option(names = "--warmup", paramLabel = "SECONDS",
+            description = "unmeasured seconds before each run (default " + DEFAULT_WARMUP + "; virtual clock: 0)")
+    Double warmup;
+
+    @Option(names = "--clock", paramLabel = "wall|virtual", defaultValue = "wall",
+            description = "wall (default): Java threads on this machine, measured; virtual: the same code on simulated "
+                    + "cores in virtual time, priced by --profile, deterministic for a --seed")
+    String clock;
+
+    @Option(names = "--cores", paramLabel = "LIST", split = ",",
+            description = "virtual clock: simulated core counts, one run per strategy each; the scenario's scaling role "
+                    + "(its * parameter) gets one thread per core unless set (default " + DEFAULT_CORES + ")")
+    List<Integer> cores = new ArrayList<>();
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "virtual clock: the cost profile, built-in (" + CostProfile.DEFAULT + ", the default) or a file "
+                    + "('mmlab calibrate' writes one)")
+    String profile;
 
     @Option(names = "--jit-warmup", paramLabel = "SECONDS", defaultValue = "1",
             description = "one discarded run before the first, so the engine's code is compiled before anything is measured (default ${DEFAULT-VALUE}; 0: none)")
@@ -97,9 +121,12 @@ public final class CompareCommand implements Callable<Integer> {
         if (duration != null && !(duration > 0)) {
             throw new UsageException("--duration must be a positive number of seconds, got " + duration);
         }
-        if (warmup < 0 || jitWarmup < 0) {
+        if (warmup != null && warmup < 0 || jitWarmup < 0) {
             throw new UsageException("--warmup and --jit-warmup must not be negative");
         }
+        boolean virtual = parseClock();
+        CostProfile costs = virtual ? costProfile() : null;
+        List<Integer> coreCounts = virtual ? coreCounts() : List.of();
         if (threads != null && threads < 1) {
             throw new UsageException("--threads must be at least 1, got " + threads);
         }
@@ -130,13 +157,16 @@ public final class CompareCommand implements Callable<Integer> {
             }
             plans.add(new Plan(s, params, choices));
         }
-        double seconds = duration != null ? duration : scenario == null ? HEADLINE_DURATION : DEFAULT_DURATION;
-        Runner.Options options = new Runner.Options(seconds, warmup, seed, 30, selfChecks);
-        ProgressBar bar = new ProgressBar(plans.stream().mapToInt(p -> p.strategies().size()).sum());
+        double seconds = duration != null ? duration
+                : virtual ? DEFAULT_VIRTUAL_DURATION : scenario == null ? HEADLINE_DURATION : DEFAULT_DURATION;
+        double warm = warmup != null ? warmup : virtual ? 0 : DEFAULT_WARMUP;
+        Runner.Options options = new Runner.Options(seconds, warm, seed, 30, selfChecks, costs);
+        ProgressBar bar = new ProgressBar(plans.stream().mapToInt(p -> p.strategies().size()).sum()
+                * Math.max(1, coreCounts.size()));
         List<ScenarioResult> results = new ArrayList<>();
         int violations = 0;
         Runner runner = new Runner();
-        if (jitWarmup > 0 && !plans.isEmpty() && !plans.get(0).strategies().isEmpty()) {
+        if (!virtual && jitWarmup > 0 && !plans.isEmpty() && !plans.get(0).strategies().isEmpty()) {
             // Runs share one JVM: without this the first strategy would also pay for compiling the engine.
             Plan first = plans.get(0);
             bar.begin("warming up the JIT");
@@ -145,15 +175,23 @@ public final class CompareCommand implements Callable<Integer> {
         }
         for (Plan plan : plans) {
             List<RunResult> runs = new ArrayList<>();
-            for (StrategyChoice choice : plan.strategies()) {
-                bar.begin(plan.scenario().name() + " under " + choice.label());
-                RunResult r = runner.run(plan.scenario(), plan.params(), choice, options, bar::update);
-                bar.end();
-                violations += r.invariantViolations();
-                runs.add(r);
+            for (Integer n : virtual ? coreCounts : Collections.<Integer>singletonList(null)) {
+                ScenarioParams params = n == null ? plan.params() : scaled(plan, n);
+                for (StrategyChoice choice : plan.strategies()) {
+                    if (n != null && choice.isUnsafeReference() && !plan.scenario().disjoint(params)) {
+                        continue;
+                    }
+                    bar.begin(plan.scenario().name() + " under " + choice.label() + (n == null ? "" : " on " + n + " cores"));
+                    RunResult r = runner.run(plan.scenario(), params, choice, options, bar::update);
+                    bar.end();
+                    violations += r.invariantViolations();
+                    runs.add(n == null ? r : r.withCores(n));
+                }
             }
             ScenarioResult result = new ScenarioResult(plan.scenario().name(), plan.scenario().origin(),
-                    plan.params().values(), selfChecks, ScenarioResult.Machine.current(), runs);
+                    plan.params().values(), selfChecks, virtual ? "virtual" : "wall",
+                    costs == null ? null : new ScenarioResult.Profile(costs.name(), costs.hash()),
+                    ScenarioResult.Machine.current(), runs);
             results.add(result);
             bar.clear();
             out.println(TextTable.render(result));
@@ -181,6 +219,66 @@ public final class CompareCommand implements Callable<Integer> {
             return MmlabCommand.VIOLATIONS;
         }
         return MmlabCommand.OK;
+    }
+
+    private boolean parseClock() {
+        switch (clock) {
+            case "wall":
+                if (!cores.isEmpty() || profile != null) {
+                    throw new UsageException("--cores and --profile need --clock virtual");
+                }
+                return false;
+            case "virtual":
+                return true;
+            default:
+                throw new UsageException("--clock must be wall or virtual, got '" + clock + "'");
+        }
+    }
+
+    private CostProfile costProfile() {
+        try {
+            return CostProfile.named(profile == null ? CostProfile.DEFAULT : profile);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private List<Integer> coreCounts() {
+        List<Integer> counts = new ArrayList<>();
+        if (cores.isEmpty()) {
+            for (String c : DEFAULT_CORES.split(",")) {
+                counts.add(Integer.parseInt(c));
+            }
+            return counts;
+        }
+        for (Integer c : cores) {
+            if (c == null || c < 1 || c > MAX_CORES) {
+                throw new UsageException("--cores takes counts from 1 to " + MAX_CORES + ", got " + c);
+            }
+            if (!counts.contains(c)) {
+                counts.add(c);
+            }
+        }
+        return counts;
+    }
+
+    /**
+     * {@code plan}'s parameters with its scaling role at {@code n} threads, one per simulated core, unless the
+     * user set that role's threads.
+     */
+    private ScenarioParams scaled(Plan plan, int n) {
+        Scenario s = plan.scenario();
+        String role = s.threadsParam();
+        if (role == null) {
+            throw new UsageException(s.name() + " has no scaling role, so --cores has nothing to scale; "
+                    + "run it with --clock wall or pick a scenario with a * parameter ('mmlab list')");
+        }
+        if (threads != null || set.containsKey(role)) {
+            return plan.params();
+        }
+        Map<String, String> given = new LinkedHashMap<>(set);
+        given.put(role, Integer.toString(n));
+        return ScenarioParams.of(s.name(), s.params(), given);
     }
 
     private ScenarioParams params(Scenario s) {

@@ -13,7 +13,7 @@ public final class Comparisons {
      * operation, or NaN when the reference did not run or did nothing.
      */
     public static double vsReference(ScenarioResult result, RunResult run, String op) {
-        RunResult ref = result.reference();
+        RunResult ref = result.referenceFor(run);
         if (ref == null) {
             return Double.NaN;
         }

@@ -13,10 +13,14 @@ public final class TextTable {
     public static String render(ScenarioResult result) {
         StringBuilder sb = new StringBuilder();
         sb.append(result.scenario()).append(" -- ").append(result.origin()).append('\n');
+        if (result.virtual()) {
+            sb.append("virtual time: simulated cores, cost profile ").append(result.profile().name()).append(" (")
+                    .append(result.profile().hash()).append("); every figure is virtual\n");
+        }
         int sw = "strategy".length();
         int ow = "op".length();
         for (RunResult r : result.runs()) {
-            sw = Math.max(sw, r.strategy().length());
+            sw = Math.max(sw, label(r).length());
             for (String op : r.ops().keySet()) {
                 ow = Math.max(ow, op.length());
             }
@@ -29,7 +33,7 @@ public final class TextTable {
         for (RunResult r : result.runs()) {
             for (Map.Entry<String, OpStats> e : r.ops().entrySet()) {
                 OpStats s = e.getValue();
-                Object[] cells = {r.strategy(), e.getKey(), Long.toString(s.count()), Format.rate(s.perSecond()),
+                Object[] cells = {label(r), e.getKey(), Long.toString(s.count()), Format.rate(s.perSecond()),
                     Format.nanos(s.p50Ns()), Format.nanos(s.p99Ns()), Format.nanos(s.p999Ns()), Format.nanos(s.maxNs()),
                     Format.fraction(Comparisons.vsReference(result, r, e.getKey()))};
                 sb.append(String.format(Locale.ROOT, rowFormat, ref ? cells : java.util.Arrays.copyOf(cells, 8)));
@@ -37,11 +41,16 @@ public final class TextTable {
         }
         for (RunResult r : result.runs()) {
             sb.append(String.format(Locale.ROOT, "%-" + sw + "s  waits %d (false %d), waited %s (false %s)%s%s%n",
-                    r.strategy(), r.waits().count(), r.waits().falseConflicts(), Format.nanos(r.waits().waitNs()),
+                    label(r), r.waits().count(), r.waits().falseConflicts(), Format.nanos(r.waits().waitNs()),
                     Format.nanos(r.waits().falseConflictWaitNs()),
                     r.invariantViolations() > 0 ? ", INVARIANT VIOLATIONS " + r.invariantViolations() : "",
                     r.error() != null ? ", ERROR " + r.error() : ""));
         }
         return sb.toString();
+    }
+
+    /** The strategy, and under the virtual clock the simulated cores ({@code rwsem @16}). */
+    private static String label(RunResult r) {
+        return r.cores() == null ? r.strategy() : r.strategy() + " @" + r.cores();
     }
 }

@@ -9,7 +9,8 @@ import java.util.Map;
  * One scenario run under one strategy, in the JSON contract's shape.
  *
  * @param strategy the strategy label ({@code rwsem:faultRetry=false})
- * @param seconds the measured window's length
+ * @param cores under the virtual clock, the simulated cores of this run; null on the wall clock
+ * @param seconds the measured window's length (virtual seconds under the virtual clock)
  * @param ops per {@code role/op}, in role order
  * @param waits lock waits in the window
  * @param counters engine and strategy counters accumulated in the window
@@ -17,8 +18,13 @@ import java.util.Map;
  * @param violations the first few violations and failures as sentences (absent when none)
  * @param error why the run failed, or null
  */
-@JsonPropertyOrder({"strategy", "seconds", "ops", "waits", "counters", "invariantViolations", "violations", "error"})
-public record RunResult(String strategy, double seconds, Map<String, OpStats> ops, WaitStats waits,
+@JsonPropertyOrder({"strategy", "cores", "seconds", "ops", "waits", "counters", "invariantViolations", "violations", "error"})
+public record RunResult(String strategy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer cores, double seconds, Map<String, OpStats> ops, WaitStats waits,
         Map<String, Long> counters, int invariantViolations,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> violations,
-        @JsonInclude(JsonInclude.Include.NON_NULL) String error) {}
+        @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+    /** This result as a run on {@code n} simulated cores. */
+    public RunResult withCores(int n) {
+        return new RunResult(strategy, n, seconds, ops, waits, counters, invariantViolations, violations, error);
+    }
+}

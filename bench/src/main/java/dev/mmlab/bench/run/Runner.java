@@ -4,7 +4,11 @@ import dev.mmlab.api.check.InvariantChecker;
 import dev.mmlab.api.check.Violation;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.api.sim.CostProfile;
+import dev.mmlab.api.sim.SimulationException;
+import dev.mmlab.api.sim.VirtualScheduler;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Sched;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.scenario.MeasureWindow;
 import dev.mmlab.bench.scenario.OpRecorder;
@@ -68,13 +72,22 @@ public final class Runner {
      *        ({@link MmConfig#checking()}: lock assertions, pervma's per-cycle scan of the VMA tree); they cost
      *        in proportion to the VMA count, like a kernel built with CONFIG_DEBUG_VM, so a measurement runs
      *        without them. The invariant checker runs after every run either way.
+     * @param virtualClock null to measure on the wall clock; else the cost profile of a virtual-time run, in
+     *        which the duration and warm-up are virtual seconds and {@code stopTimeoutSeconds} is how long (real
+     *        time) a simulated thread may go without a seam call
      */
     public record Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds,
-            boolean selfChecks) {
+            boolean selfChecks, CostProfile virtualClock) {
         public Options {
             if (!(durationSeconds > 0) || warmupSeconds < 0 || stopTimeoutSeconds <= 0) {
                 throw new UsageException("--duration must be positive and the warm-up not negative");
             }
+        }
+
+        /** Wall-clock options. */
+        public Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds,
+                boolean selfChecks) {
+            this(durationSeconds, warmupSeconds, seed, stopTimeoutSeconds, selfChecks, null);
         }
     }
 
@@ -94,73 +107,48 @@ public final class Runner {
         Mm mm = Mm.create(choice.strategy(), choice.config(),
                 scenario.mmConfig(params, options.seed()).withChecking(options.selfChecks()));
         ScenarioContext ctx = new ScenarioContext(mm, params, options.seed());
-        MeasureWindow window = new MeasureWindow();
+        long warmupNanos = (long) (options.warmupSeconds() * 1e9);
+        long durationNanos = (long) (options.durationSeconds() * 1e9);
+        MeasureWindow window = options.virtualClock() == null ? new MeasureWindow()
+                : MeasureWindow.virtual(warmupNanos, warmupNanos + durationNanos);
         List<String> roleOrder = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        List<OpRecorder> recorders = new ArrayList<>();
-        List<String> recorderRoles = new ArrayList<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Map<Thread, String> roleOfThread = new ConcurrentHashMap<>();
-        mm.waits().labelTasks(roleOfThread::get);
+        List<Role> roles;
         try {
-            for (Role role : scenario.setup(ctx)) {
-                roleOrder.add(role.name());
-                for (int i = 0; i < role.threads(); i++) {
-                    Worker worker = role.factory().create(i);
-                    OpRecorder rec = new OpRecorder(window);
-                    recorders.add(rec);
-                    recorderRoles.add(role.name());
-                    Thread thread = workerThread(role.name(), i, worker, rec, window, failure);
-                    roleOfThread.put(thread, role.name());
-                    threads.add(thread);
-                }
-            }
+            roles = scenario.setup(ctx);
         } catch (UsageException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new UsageException(scenario.name() + ": setup failed under " + choice.label() + ": " + e.getMessage()
                     + "; check the --set values", e);
         }
-        if (threads.isEmpty()) {
+        List<Member> members = new ArrayList<>();
+        for (Role role : roles) {
+            roleOrder.add(role.name());
+            for (int i = 0; i < role.threads(); i++) {
+                members.add(new Member(role.name(), i, role.factory().create(i), new OpRecorder(window)));
+            }
+        }
+        if (members.isEmpty()) {
             throw new UsageException(scenario.name() + ": every role has 0 threads; set at least one with --set ROLE=N");
         }
-
-        threads.forEach(Thread::start);
-        long begin = System.nanoTime();
-        long warmupNanos = (long) (options.warmupSeconds() * 1e9);
-        long durationNanos = (long) (options.durationSeconds() * 1e9);
-        sleepUntil(begin + warmupNanos, begin, warmupNanos + durationNanos, progress, window);
-        Snapshot before = Snapshot.of(mm);
-        long open = System.nanoTime();
-        window.open(open);
-        sleepUntil(open + durationNanos, begin, warmupNanos + durationNanos, progress, window);
-        long close = System.nanoTime();
-        window.close(close);
-        Snapshot after = Snapshot.of(mm);
-        window.stop();
+        Map<Thread, String> roleOfThread = new ConcurrentHashMap<>();
+        mm.waits().labelTasks(roleOfThread::get);
+        Measured measured = options.virtualClock() == null
+                ? measureOnWallClock(mm, members, roleOfThread, window, warmupNanos, durationNanos, options, progress)
+                : measureInVirtualTime(mm, members, roleOfThread, window, warmupNanos, durationNanos, options);
         progress.accept(1.0);
 
         List<String> problems = new ArrayList<>();
-        String error = null;
-        List<String> stuck = join(threads, (long) (options.stopTimeoutSeconds() * 1e9));
-        if (!stuck.isEmpty()) {
-            error = "threads did not stop within " + options.stopTimeoutSeconds() + " s: " + stuck + "; lock: "
-                    + mm.mmLock().describe();
+        String error = measured.error();
+        if (error != null) {
             LOG.error("{} under {}: {}", scenario.name(), choice.label(), error);
-            threads.forEach(Thread::interrupt);
-            stuck = join(threads, TimeUnit.SECONDS.toNanos(5));
-        }
-        Throwable failed = failure.get();
-        if (failed != null) {
-            error = "a worker failed: " + failed;
-            LOG.error("{} under {}: a worker failed", scenario.name(), choice.label(), failed);
         }
         int violations = 0;
         if (error != null) {
             violations++;
             problems.add(error);
         }
-        if (stuck.isEmpty()) {
+        if (measured.quiescent()) {
             List<Violation> found = InvariantChecker.check(List.of(mm), ctx.files());
             violations += found.size();
             for (Violation v : found) {
@@ -170,25 +158,103 @@ public final class Runner {
                 }
             }
         }
-        double seconds = (close - open) / 1e9;
-        return new RunResult(choice.label(), seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
-                after.waitsSince(before), after.countersSince(before), violations, problems, error);
+        List<OpRecorder> recorders = members.stream().map(Member::recorder).toList();
+        List<String> recorderRoles = members.stream().map(Member::role).toList();
+        double seconds = measured.windowNanos() / 1e9;
+        return new RunResult(choice.label(), null, seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
+                measured.after().waitsSince(measured.before()), measured.after().countersSince(measured.before()),
+                violations, problems, error);
     }
 
-    private static Thread workerThread(String role, int index, Worker worker, OpRecorder rec, MeasureWindow window,
-            AtomicReference<Throwable> failure) {
-        Thread t = new Thread(() -> {
+    /** One thread of a role: its worker and its recorder. */
+    private record Member(String role, int index, Worker worker, OpRecorder recorder) {}
+
+    /** What a measurement left: the counters at the window's edges, its length, and whether it failed. */
+    private record Measured(Snapshot before, Snapshot after, long windowNanos, String error, boolean quiescent) {}
+
+    private Measured measureOnWallClock(Mm mm, List<Member> members, Map<Thread, String> roleOfThread,
+            MeasureWindow window, long warmupNanos, long durationNanos, Options options, DoubleConsumer progress) {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (Member m : members) {
+            Thread thread = new Thread(loop(m, window, failure), "mmlab-" + m.role() + "-" + m.index());
+            thread.setDaemon(true);
+            roleOfThread.put(thread, m.role());
+            threads.add(thread);
+        }
+        threads.forEach(Thread::start);
+        long begin = System.nanoTime();
+        sleepUntil(begin + warmupNanos, begin, warmupNanos + durationNanos, progress, window);
+        Snapshot before = Snapshot.of(mm);
+        long open = System.nanoTime();
+        window.open(open);
+        sleepUntil(open + durationNanos, begin, warmupNanos + durationNanos, progress, window);
+        long close = System.nanoTime();
+        window.close(close);
+        Snapshot after = Snapshot.of(mm);
+        window.stop();
+
+        String error = null;
+        List<String> stuck = join(threads, (long) (options.stopTimeoutSeconds() * 1e9));
+        if (!stuck.isEmpty()) {
+            error = "threads did not stop within " + options.stopTimeoutSeconds() + " s: " + stuck + "; lock: "
+                    + mm.mmLock().describe();
+            threads.forEach(Thread::interrupt);
+            stuck = join(threads, TimeUnit.SECONDS.toNanos(5));
+        }
+        Throwable failed = failure.get();
+        if (failed != null) {
+            error = "a worker failed: " + failed;
+            LOG.error("a worker failed", failed);
+        }
+        return new Measured(before, after, close - open, error, stuck.isEmpty());
+    }
+
+    /**
+     * Runs every member as a simulated thread of a {@link VirtualScheduler}; a keeper thread, also simulated,
+     * snapshots the counters at the window's edges in virtual time, so the edges are exact.
+     */
+    private Measured measureInVirtualTime(Mm mm, List<Member> members, Map<Thread, String> roleOfThread,
+            MeasureWindow window, long warmupNanos, long durationNanos, Options options) {
+        VirtualScheduler scheduler = new VirtualScheduler(options.virtualClock(), options.seed());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (Member m : members) {
+            roleOfThread.put(scheduler.spawn("mmlab-" + m.role() + "-" + m.index(), loop(m, window, failure)), m.role());
+        }
+        Snapshot[] edges = new Snapshot[2];
+        scheduler.spawn("mmlab-window", () -> {
+            Sched.sleepNanos(warmupNanos);
+            edges[0] = Snapshot.of(mm);
+            Sched.sleepNanos(durationNanos);
+            edges[1] = Snapshot.of(mm);
+        });
+        try {
+            scheduler.run((long) (options.stopTimeoutSeconds() * 1000));
+        } catch (SimulationException e) {
+            StringBuilder where = new StringBuilder();
+            for (int i = 0; i < Math.min(8, e.getStackTrace().length); i++) {
+                where.append("\n    at ").append(e.getStackTrace()[i]);
+            }
+            Snapshot now = Snapshot.of(mm);
+            return new Measured(edges[0] == null ? now : edges[0], edges[1] == null ? now : edges[1], durationNanos,
+                    "the simulation failed: " + e.getMessage() + where, false);
+        }
+        Throwable failed = failure.get();
+        return new Measured(edges[0], edges[1], durationNanos, failed == null ? null : "a worker failed: " + failed, true);
+    }
+
+    /** A member's thread body: steps until the window stops; a failure stops every worker. */
+    private static Runnable loop(Member m, MeasureWindow window, AtomicReference<Throwable> failure) {
+        return () -> {
             try {
                 while (!window.stopping()) {
-                    worker.step(rec);
+                    m.worker().step(m.recorder());
                 }
             } catch (Throwable e) {
                 failure.compareAndSet(null, e);
                 window.stop();
             }
-        }, "mmlab-" + role + "-" + index);
-        t.setDaemon(true);
-        return t;
+        };
     }
 
     /** Sleeps until {@code deadline}, reporting progress; returns early when a worker failed. */

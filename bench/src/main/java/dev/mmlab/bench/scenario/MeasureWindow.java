@@ -1,8 +1,10 @@
 package dev.mmlab.bench.scenario;
 
+import dev.mmlab.api.sync.Sched;
+
 /**
  * The phases of one run as worker threads see them: warm-up (nothing recorded), the measured window
- * {@code [start, end)} in {@link System#nanoTime} units, and stop. Written by the runner's thread only; read by
+ * {@code [start, end)} in {@link Sched#nanoTime} units (wall or virtual), and stop. Written by the runner's thread only; read by
  * every worker through volatile loads, so a worker sees the window open at most one operation late.
  *
  * <h2>Design notes</h2>
@@ -19,6 +21,27 @@ public final class MeasureWindow {
     private volatile long startNanos = Long.MAX_VALUE;
     private volatile long endNanos = Long.MAX_VALUE;
     private volatile boolean stop;
+    private final boolean virtualClock;
+
+    /** A wall-clock window, opened and closed by the runner. */
+    public MeasureWindow() {
+        this(false);
+    }
+
+    private MeasureWindow(boolean virtualClock) {
+        this.virtualClock = virtualClock;
+    }
+
+    /**
+     * A virtual-time window {@code [startNanos, endNanos)}, fixed in advance: each simulated worker stops by
+     * itself once its own clock passes the end.
+     */
+    public static MeasureWindow virtual(long startNanos, long endNanos) {
+        MeasureWindow w = new MeasureWindow(true);
+        w.startNanos = startNanos;
+        w.endNanos = endNanos;
+        return w;
+    }
 
     /** Opens the measured window now. Called by the runner only. */
     public void open(long now) {
@@ -36,7 +59,7 @@ public final class MeasureWindow {
     }
 
     public boolean stopping() {
-        return stop;
+        return stop || virtualClock && Sched.nanoTime() >= endNanos;
     }
 
     /** Whether an operation that began at {@code nanos} belongs to the measured window. */

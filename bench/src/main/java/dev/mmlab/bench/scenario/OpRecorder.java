@@ -1,5 +1,6 @@
 package dev.mmlab.bench.scenario;
 
+import dev.mmlab.api.sync.Sched;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -36,12 +37,12 @@ public final class OpRecorder {
 
     /** The start time of an operation; pass it to {@link #record}. */
     public long start() {
-        return System.nanoTime();
+        return Sched.nanoTime();
     }
 
     /** Records operation {@code op} that began at {@code startNanos} and ends now. */
     public void record(String op, long startNanos) {
-        long end = System.nanoTime();
+        long end = Sched.nanoTime();
         seen.add(op);
         if (window.contains(startNanos)) {
             histogram(op).recordValue(Math.max(1, end - startNanos));

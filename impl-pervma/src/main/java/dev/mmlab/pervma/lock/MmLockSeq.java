@@ -1,5 +1,6 @@
 package dev.mmlab.pervma.lock;
 
+import dev.mmlab.api.sync.Sched;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -64,6 +65,7 @@ public final class MmLockSeq {
      * change made in that cycle is visible. Any thread; no lock needed; never blocks.
      */
     public long read() {
+        Sched.access(this, false);
         return (long) SEQ.getAcquire(this);
     }
 
@@ -74,6 +76,7 @@ public final class MmLockSeq {
      * downgrading it. Never blocks.
      */
     public void endWriteCycle() {
+        Sched.access(this, true);
         // Single writer (the mmap write lock holder): a plain read of our own last store is enough.
         SEQ.setRelease(this, (long) SEQ.get(this) + 1);
     }

@@ -117,6 +117,7 @@ public final class RefcountVmaLock implements VmaLock {
      */
     @Override
     public boolean tryStartRead(MmLockSeq mm) {
+        Sched.access(this, true);
         if (vmLockSeq == mm.read()) {
             return false;
         }
@@ -137,6 +138,7 @@ public final class RefcountVmaLock implements VmaLock {
      */
     @Override
     public void endRead() {
+        Sched.access(this, true);
         refcountPut();
     }
 
@@ -152,6 +154,7 @@ public final class RefcountVmaLock implements VmaLock {
         if (vmLockSeq == mmLockSeq) {
             return;
         }
+        Sched.access(this, true);
         boolean excluded = startExcludeReaders(false);
         vmLockSeq = mmLockSeq;
         if (excluded && endExcludeReaders()) {

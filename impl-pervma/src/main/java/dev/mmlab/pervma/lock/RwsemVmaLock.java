@@ -80,6 +80,7 @@ public final class RwsemVmaLock implements VmaLock {
      */
     @Override
     public boolean tryStartRead(MmLockSeq mm) {
+        Sched.access(this, true);
         // Early bail-out, racy on purpose: a wrong answer either way is fixed below or is a harmless fallback.
         if (vmLockSeq == mm.read() || writerWaiting) {
             return false;
@@ -102,6 +103,7 @@ public final class RwsemVmaLock implements VmaLock {
     /** {@code vma_end_read}: {@code up_read}. Never blocks; wakes a writer waiting for the last reader. */
     @Override
     public void endRead() {
+        Sched.access(this, true);
         if (!vmLock.tryUnlockRead()) {
             throw new IllegalStateException("vma_end_read without a matching vma_start_read: this VMA is not "
                     + "read-locked (" + this + ")");
@@ -126,6 +128,7 @@ public final class RwsemVmaLock implements VmaLock {
         if (vmLockSeq == mmLockSeq) {
             return;
         }
+        Sched.access(this, true);
         writer = Thread.currentThread();
         writerWaiting = true;
         long stamp = 0L;

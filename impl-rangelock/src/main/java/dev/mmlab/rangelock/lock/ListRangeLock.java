@@ -288,6 +288,7 @@ public final class ListRangeLock implements RangeLock {
                     succ = cur.next.get(marked);
                     if (marked[0]) {
                         // cur is logically deleted: help unlink it, then re-read prev's link.
+                        Sched.access(prev, true);
                         prev.next.compareAndSet(cur, succ, false, false);
                         cur = prev.next.get(marked);
                         if (marked[0]) {
@@ -304,6 +305,7 @@ public final class ListRangeLock implements RangeLock {
                     case INSERT_BEFORE -> {
                         node.next.set(cur, false);
                         beforeLink.accept(node);
+                        Sched.access(prev, true);
                         if (prev.next.compareAndSet(cur, node, false, false)) {
                             return true;
                         }
@@ -367,6 +369,7 @@ public final class ListRangeLock implements RangeLock {
                 }
                 Node succ = cur.next.get(marked);
                 if (marked[0]) {
+                    Sched.access(prev, true);
                     prev.next.compareAndSet(cur, succ, false, false);
                     cur = prev.next.get(marked);
                     if (marked[0]) {
@@ -410,6 +413,7 @@ public final class ListRangeLock implements RangeLock {
                 }
                 Node succ = cur.next.get(marked);
                 if (marked[0]) {
+                    Sched.access(prev, true);
                     prev.next.compareAndSet(cur, succ, false, false);
                     cur = prev.next.get(marked);
                     if (marked[0]) {
@@ -481,6 +485,7 @@ public final class ListRangeLock implements RangeLock {
                     return false;
                 }
                 // Fails only if an insert or unlink changed our successor meanwhile; retry.
+                Sched.access(this, true);
                 if (next.compareAndSet(succ, succ, false, true)) {
                     return true;
                 }
