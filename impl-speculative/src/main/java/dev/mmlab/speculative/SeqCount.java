@@ -3,6 +3,7 @@ package dev.mmlab.speculative;
 import dev.mmlab.api.VmaLockState;
 import dev.mmlab.api.sync.Sched;
 import java.lang.invoke.MethodHandles;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -53,6 +54,12 @@ final class SeqCount implements VmaLockState {
 
     /** Accessed only through {@link #SEQ} with the modes named at each use. */
     private volatile long seq;
+
+    /**
+     * A reference count on the guarded VMA, taken and dropped by every speculative fault when the strategy's
+     * {@code vmaRefcount} option is on: one shared atomic per VMA, on a line of its own.
+     */
+    final AtomicInteger users = new AtomicInteger();
 
     /** The count now, with acquire semantics. Odd means a writer is active (or the VMA was retired). */
     long readBegin() {

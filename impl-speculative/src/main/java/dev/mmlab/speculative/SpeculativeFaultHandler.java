@@ -15,6 +15,7 @@ import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.stats.Counters;
+import dev.mmlab.api.sync.Sched;
 import java.util.function.Supplier;
 
 /**
@@ -76,13 +77,17 @@ final class SpeculativeFaultHandler implements FaultHandler {
     private final SeqCount mmSeq;
     private final FaultHandler fallback;
     private final Counters counters;
+    /** Whether each fault takes a reference on its VMA's shared counter ({@code vmaRefcount}). */
+    private final boolean vmaRefcount;
     /**
      * Set by tests before they start faulting threads ({@code Thread.start} publishes it); plain, so a
      * production fault pays one field load.
      */
     private Probe probe = NO_PROBE;
 
-    SpeculativeFaultHandler(VmaTree tree, SeqCount mmSeq, FaultHandler fallback, Counters counters) {
+    SpeculativeFaultHandler(VmaTree tree, SeqCount mmSeq, FaultHandler fallback, Counters counters,
+            boolean vmaRefcount) {
+        this.vmaRefcount = vmaRefcount;
         this.tree = tree;
         this.mmSeq = mmSeq;
         this.fallback = fallback;
@@ -161,7 +166,20 @@ final class SpeculativeFaultHandler implements FaultHandler {
         }
         attempt.arm(vma, seq, start, mmSeq == null);
         probe.afterLookup(vma, page);
-        FaultResult result = core.fault(attempt, vma, page, access);
+        FaultResult result;
+        if (vmaRefcount) {
+            // The variant Lespinasse measured: one atomic per VMA shared by every fault in it.
+            Sched.access(seq.users, true);
+            seq.users.incrementAndGet();
+            try {
+                result = core.fault(attempt, vma, page, access);
+            } finally {
+                Sched.access(seq.users, true);
+                seq.users.decrementAndGet();
+            }
+        } else {
+            result = core.fault(attempt, vma, page, access);
+        }
         if (result.isRetry()) {
             // After RELEASED_FOR_IO waitedForIo is set; after INVALIDATED validate() recorded why.
             if (result.retryReason() == RetryReason.NEEDS_LOCK) {

@@ -54,6 +54,9 @@ public final class SpeculativeStrategy implements LockingStrategy {
         options.add(StrategyOption.choice("validation", "vma", "what a fault validates at commit: the VMA's sequence "
                 + "count (Dufour) or one per-mm sequence odd while a writer holds the lock (Lespinasse)", "vma", "mm"));
         options.addAll(CoarseMmapLock.options());
+        options.add(StrategyOption.bool("vmaRefcount", false, "with validation=vma, every speculative fault also takes "
+                + "and drops a reference on a counter in its VMA: the single shared atomic per VMA that Lespinasse "
+                + "measured at -62% on 48 threads; for measuring that cost"));
         return options;
     }
 
@@ -66,8 +69,12 @@ public final class SpeculativeStrategy implements LockingStrategy {
         VmaSequences vmaSequences = perMm ? null : new VmaSequences(tree);
         CoarseMmapLock mmapLock = CoarseMmapLock.create(SpeculativeFaultHandler.PREFIX, config, context, tree,
                 perMm ? mmSequence : vmaSequences);
+        if (perMm && config.bool("vmaRefcount")) {
+            throw new IllegalArgumentException(NAME + ": vmaRefcount needs validation=vma (per-mm validation keeps "
+                    + "nothing per VMA)");
+        }
         SpeculativeFaultHandler faults = new SpeculativeFaultHandler(tree, perMm ? mmSequence.seq() : null,
-                mmapLock.faults(), context.counters());
+                mmapLock.faults(), context.counters(), config.bool("vmaRefcount"));
         return new Instance(mmapLock.lock(), tree, faults, mmSequence, vmaSequences);
     }
 

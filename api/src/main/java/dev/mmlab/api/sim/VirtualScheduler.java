@@ -191,6 +191,12 @@ public final class VirtualScheduler implements Sched.Scheduler {
     }
 
     @Override
+    public void parkSpinning(Object blocker) {
+        me().spinning = true;
+        park(blocker);
+    }
+
+    @Override
     public void parkNanos(Object blocker, long nanos) {
         SimThread me = me();
         progress++;
@@ -210,7 +216,7 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread me = me();
         progress++;
         SimThread t = (SimThread) thread;
-        long wakeAt = me.clock + profile.nanos(Cost.WAKEUP);
+        long wakeAt = me.clock + profile.nanos(t.spinning ? Cost.LINE_TRANSFER : Cost.WAKEUP);
         switch (t.phase) {
             case PARKED:
                 t.readyAt = Math.max(t.clock, wakeAt);
@@ -310,6 +316,7 @@ public final class VirtualScheduler implements Sched.Scheduler {
     }
 
     private void start(SimThread next) {
+        next.spinning = false;
         if (next.phase == Phase.TIMED || next.readyAt > next.clock) {
             next.clock = next.readyAt;
         }
@@ -358,6 +365,8 @@ public final class VirtualScheduler implements Sched.Scheduler {
         long readyAt;
         Phase phase = Phase.NEW;
         boolean permit;
+        /** Parked as a spinner: a wake-up costs a line transfer, not a sleep's wake-up. */
+        boolean spinning;
         Object blocker;
         volatile boolean baton;
         volatile boolean aborted;

@@ -25,10 +25,32 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Mutex {
     private final ReentrantLock lock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Thread> parked = new ConcurrentLinkedQueue<>();
+    /** Whether taking and releasing it are lock operations on a modelled word ({@link Sched#lockOp}). */
+    private final boolean modelled;
+
+    /** A mutex that stands for a lock of the modelled kernel (a PTE table's lock, a spinlock): each op counts. */
+    public Mutex() {
+        this(true);
+    }
+
+    private Mutex(boolean modelled) {
+        this.modelled = modelled;
+    }
+
+    /**
+     * A mutex that is only this implementation's (the internal lock of a semaphore whose kernel counterpart is
+     * one atomic word): it waits through the seam like any other, but costs no virtual time and is no cache
+     * line; its owner charges the word it models itself.
+     */
+    public static Mutex internal() {
+        return new Mutex(false);
+    }
 
     /** Acquire, waiting as long as it takes. Not interruptible. */
     public void lock() {
-        Sched.lockOp(this);
+        if (modelled) {
+            Sched.lockOp(this);
+        }
         if (lock.tryLock()) {
             return;
         }
@@ -41,7 +63,7 @@ public final class Mutex {
         parked.add(me);
         try {
             while (!lock.tryLock()) {
-                scheduler.park(this);
+                scheduler.parkSpinning(this); // kernel spinlocks spin: a hand-over costs a cache line
             }
         } finally {
             parked.remove(me);
@@ -50,13 +72,17 @@ public final class Mutex {
 
     /** Acquire if free (or held by the caller); never waits. */
     public boolean tryLock() {
-        Sched.lockOp(this);
+        if (modelled) {
+            Sched.lockOp(this);
+        }
         return lock.tryLock();
     }
 
     /** Release one hold. Caller holds it. */
     public void unlock() {
-        Sched.lockOp(this);
+        if (modelled) {
+            Sched.lockOp(this);
+        }
         lock.unlock();
         Sched.unpark(parked.peek());
     }

@@ -44,7 +44,7 @@ public final class RwSemaphore {
 
     private final String name;
     private final LockWaitRecorder recorder;
-    private final Mutex mutex = new Mutex();
+    private final Mutex mutex = Mutex.internal();
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private final List<LockIntent> readers = new ArrayList<>();
     private LockIntent writer;
@@ -82,6 +82,7 @@ public final class RwSemaphore {
 
     /** {@code down_read_trylock}: never blocks; fails when a writer holds or waits. */
     public boolean tryAcquireRead(LockIntent intent) {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         mutex.lock();
         try {
             if (writer == null && queue.isEmpty()) {
@@ -96,6 +97,7 @@ public final class RwSemaphore {
 
     /** {@code down_write_trylock}: never blocks. */
     public boolean tryAcquireWrite(LockIntent intent) {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         mutex.lock();
         try {
             if (writer == null && readers.isEmpty() && queue.isEmpty()) {
@@ -109,6 +111,7 @@ public final class RwSemaphore {
     }
 
     private void acquire(LockIntent intent, boolean write) throws InterruptedException {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         Waiter w;
         LockWaitRecorder.Pending pending = null;
         mutex.lock();
@@ -140,7 +143,7 @@ public final class RwSemaphore {
 
     private void awaitGrant(Waiter w) throws InterruptedException {
         while (!w.granted) {
-            Sched.park(this);
+            Sched.parkSpinning(this);
             if (Thread.interrupted()) {
                 mutex.lock();
                 try {
@@ -172,6 +175,7 @@ public final class RwSemaphore {
 
     /** {@code up_read}. The caller holds a read lock taken with {@code intent}. */
     public void releaseRead(LockIntent intent) {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         mutex.lock();
         try {
             if (!removeIdentity(readers, intent)) {
@@ -187,6 +191,7 @@ public final class RwSemaphore {
 
     /** {@code up_write}. The caller holds the write lock. */
     public void releaseWrite(LockIntent intent) {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         mutex.lock();
         try {
             if (writer != intent) {
@@ -201,6 +206,7 @@ public final class RwSemaphore {
 
     /** {@code downgrade_write}: the writer becomes a reader; waiting readers join it. */
     public void downgrade(LockIntent intent) {
+        Sched.lockOp(this); // the count word: one atomic, as down_read/up_read
         mutex.lock();
         try {
             if (writer != intent) {

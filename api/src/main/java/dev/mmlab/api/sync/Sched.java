@@ -39,6 +39,15 @@ public final class Sched {
         /** {@link LockSupport#park(Object)} for the calling thread. */
         void park(Object blocker);
 
+        /**
+         * Wait as a spinning waiter does ({@code rwsem_optimistic_spin}, a spinlock): like {@link #park}, but
+         * the waker's hand-over costs the waiter a cache line, not a sleep and a wake-up. The wall clock parks:
+         * this host may have fewer cores than threads, and a spinner would take the owner's CPU.
+         */
+        default void parkSpinning(Object blocker) {
+            park(blocker);
+        }
+
         /** {@link LockSupport#parkNanos(Object, long)} for the calling thread. */
         void parkNanos(Object blocker, long nanos);
 
@@ -139,6 +148,11 @@ public final class Sched {
     /** Park the calling thread; see {@link Scheduler#park}. May return spuriously. */
     public static void park(Object blocker) {
         current().park(blocker);
+    }
+
+    /** Wait as a spinner; see {@link Scheduler#parkSpinning}. May return spuriously. */
+    public static void parkSpinning(Object blocker) {
+        current().parkSpinning(blocker);
     }
 
     /** Park the calling thread for at most {@code nanos}; see {@link Scheduler#parkNanos}. */

@@ -53,6 +53,33 @@ public final class Workloads {
         };
     }
 
+    /**
+     * {@code fault}, pft style: {@code threads} threads fault their own slices of one shared anonymous VMA, so
+     * every fault goes through the same VMA (its lock, its counters); after its last page a thread drops its
+     * slice with MADV_DONTNEED (untimed) and starts over. The VMA is mapped now, before any worker exists.
+     */
+    public static Role.WorkerFactory sharedVmaFaults(ScenarioContext ctx, long sliceBytes, int threads) {
+        Mm mm = ctx.mm();
+        long slice = (pageAlign(sliceBytes) + PMD_SIZE - 1) / PMD_SIZE * PMD_SIZE;
+        long base = mm.mmapAnon(ctx.arena(slice * Math.max(1, threads)), slice * Math.max(1, threads),
+                PROT_READ | PROT_WRITE, MAP_FIXED);
+        long pages = pages(slice);
+        return index -> {
+            long mine = base + index * slice;
+            long[] next = {0};
+            return rec -> {
+                long addr = mine + next[0] * PAGE_SIZE;
+                long t = rec.start();
+                mm.write(addr, addr);
+                rec.record("fault", t);
+                if (++next[0] == pages) {
+                    next[0] = 0;
+                    mm.madvise(mine, slice, MADV_DONTNEED);
+                }
+            };
+        };
+    }
+
     /** {@code iteration}: mmap a small anon region, write every page, munmap it. */
     public static Role.WorkerFactory mapperLoop(ScenarioContext ctx, long regionBytes, boolean packed) {
         Mm mm = ctx.mm();
