@@ -15,17 +15,18 @@ import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.api.sim.SimulationException;
+import dev.mmlab.api.sim.VirtualScheduler;
+import dev.mmlab.api.sync.Sched;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,6 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * merged again by the owners' madvise); all workers also fight over a small contended range (map, unmap,
  * protect, zap, fault, pin the same pages), where only the invariants can be checked; worker 0 moves brk; a
  * monitor thread reads /proc/pid/maps, smaps and cmdline. Workers meet at a barrier every round, where the invariant checker runs on the quiescent mm.
+ *
+ * <p>It runs on Java threads for a wall-clock duration, or under a {@link VirtualScheduler} for a virtual one: it
+ * waits only through the {@link Sched} seam (its barrier too), so an exploring scheduler can drive it through one
+ * seeded interleaving after another.
  *
  * <p>No lost write: a worker knows what every page of its own region must hold (the last token it wrote, zero
  * after DONTNEED of anonymous memory, the file's content for a shared file page), because only it changes
@@ -53,7 +58,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       round; problems go to a synchronized list (its size check is not atomic with the add: a race may keep
  *       a few more than ten).</li>
  *   <li><b>Lock order.</b> none of its own but the barrier: workers and the /proc reader meet at a
- *       {@link CyclicBarrier} each round, between engine calls, so none holds a lock of the mm there; the
+ *       {@link SeamBarrier} each round, between engine calls, so none holds a lock of the mm there; the
  *       barrier action runs the invariant checker on the quiescent mm and asks the strategy's lock whether it
  *       is idle while every party waits.</li>
  *   <li><b>What a reader may see mid-update.</b> The /proc reader and the contended range see other threads'
@@ -62,13 +67,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  */
 public final class ConcurrentWorkload {
-    /** The result of one run. The last three figures (and {@link #problems}) must be zero (empty). */
+    /**
+     * The result of one run. The last three figures (and {@link #problems}) must be zero (empty). Under an
+     * exploring scheduler, {@code interleaving} is its record of the switches before the first problem (else empty).
+     */
     public record Report(String strategy, long ops, long rounds, long violations, long lostWrites, long leaks,
-            List<String> problems) {
+            List<String> problems, List<String> interleaving) {
+        /** Whether the run found nothing wrong. */
+        public boolean clean() {
+            return violations == 0 && lostWrites == 0 && leaks == 0 && problems.isEmpty();
+        }
+
         @Override
         public String toString() {
-            return String.format("%s: %d ops in %d rounds, %d violations, %d lost writes, %d leaks%s", strategy, ops,
-                    rounds, violations, lostWrites, leaks, problems.isEmpty() ? "" : "; first problems: " + problems);
+            return String.format("%s: %d ops in %d rounds, %d violations, %d lost writes, %d leaks%s%s", strategy, ops,
+                    rounds, violations, lostWrites, leaks, problems.isEmpty() ? "" : "; first problems: " + problems,
+                    clean() || interleaving.isEmpty() ? "" : "\nthe last switches before the first problem:\n  "
+                            + String.join("\n  ", interleaving));
         }
     }
 
@@ -84,6 +99,8 @@ public final class ConcurrentWorkload {
     private final int workers;
     private final Duration duration;
     private final long seed;
+    /** Runs the threads in virtual time when set; null on the wall clock. */
+    private final VirtualScheduler scheduler;
     private final AtomicLong ops = new AtomicLong();
     private final AtomicLong violations = new AtomicLong();
     private final AtomicLong lostWrites = new AtomicLong();
@@ -94,24 +111,47 @@ public final class ConcurrentWorkload {
      * answer (each reading {@code stop} itself after the barrier could let one leave while the others wait).
      */
     private volatile boolean nextRound = true;
+    /** Under a scheduler, its record of switches when the first problem was found. */
+    private List<String> interleavingAtFirstProblem = List.of();
+    /** When the run ends, on the clock of {@link Sched#nanoTime} (virtual under a scheduler). */
+    private long end;
     private Mm mm;
     private long sharedBase;
     private long contendedBase;
     private OpenFile contendedFile;
     static final int CONTENDED_PAGES = 8;
 
+    /** A run of {@code workers} Java threads on the wall clock for {@code duration}. */
     public ConcurrentWorkload(StrategyUnderTest sut, int workers, Duration duration, long seed) {
+        this(sut, workers, duration, seed, null);
+    }
+
+    /**
+     * A run of {@code workers} threads simulated by {@code scheduler} (an exploring one checks one seeded schedule)
+     * for {@code duration} of virtual time, or on the wall clock when {@code scheduler} is null.
+     */
+    public ConcurrentWorkload(StrategyUnderTest sut, int workers, Duration duration, long seed,
+            VirtualScheduler scheduler) {
         this.sut = sut;
         this.workers = workers;
         this.duration = duration;
         this.seed = seed;
+        this.scheduler = scheduler;
     }
 
     private void problem(AtomicLong counter, String what) {
         counter.incrementAndGet();
+        if (problems.isEmpty() && scheduler != null) {
+            interleavingAtFirstProblem = scheduler.interleaving(); // the steps that led to it, not what came after
+        }
         if (problems.size() < 10) {
             problems.add(what);
         }
+    }
+
+    /** Operations each worker does between two checks: fewer under a scheduler, to catch a failure near its cause. */
+    private int opsPerRound() {
+        return scheduler == null ? 50 : 8;
     }
 
     /** Run to completion (about {@code duration}); never throws for a strategy's misbehaviour, it reports it. */
@@ -127,32 +167,24 @@ public final class ConcurrentWorkload {
         contendedFile = OpenFile.readWrite(BackingFile.regular("/data/contended", 3999, 64 * PAGE_SIZE, slow, config.allocator()));
         BlockDevice dev = new BlockDevice("nvme0n1", 259, 0, LatencyModel.fixed(20_000), 0, seed);
         long[] rounds = {0};
-        CyclicBarrier barrier = new CyclicBarrier(workers + 1, () -> {
+        SeamBarrier barrier = new SeamBarrier(workers + 1, () -> {
             rounds[0]++;
             checkQuiescent("round " + rounds[0]);
-            nextRound = !stop.get();
+            nextRound = running();
         });
-        List<Thread> threads = new ArrayList<>();
+        Map<String, Runnable> bodies = new LinkedHashMap<>();
         List<Worker> ws = new ArrayList<>();
         for (int t = 0; t < workers; t++) {
             BackingFile file = BackingFile.regular("/data/w" + t, 3000 + t, CHUNKS * CHUNK_PAGES * PAGE_SIZE, dev, config.allocator());
             Worker w = new Worker(t, new SplittableRandom(seed * 31 + t), OpenFile.readWrite(file), barrier);
             ws.add(w);
-            threads.add(new Thread(w, "worker-" + t));
+            bodies.put("worker-" + t, w);
         }
-        threads.add(new Thread(() -> monitor(barrier), "proc-reader"));
-        long end = System.nanoTime() + duration.toNanos();
-        threads.forEach(Thread::start);
-        while (System.nanoTime() < end && threads.stream().anyMatch(Thread::isAlive)) {
-            Thread.sleep(20);
-        }
-        stop.set(true);
-        for (Thread t : threads) {
-            t.join(60_000);
-            if (t.isAlive()) {
-                problem(violations, t.getName() + " did not finish: " + Watchdog.dump());
-                t.interrupt();
-            }
+        bodies.put("proc-reader", () -> monitor(barrier));
+        if (scheduler == null) {
+            runOnWallClock(bodies);
+        } else {
+            runSimulated(bodies);
         }
         for (Worker w : ws) {
             w.finalSweep();
@@ -174,7 +206,43 @@ public final class ConcurrentWorkload {
                 }
             }
         }
-        return new Report(sut.label(), ops.get(), rounds[0], violations.get(), lostWrites.get(), leaks, List.copyOf(problems));
+        return new Report(sut.label(), ops.get(), rounds[0], violations.get(), lostWrites.get(), leaks,
+                List.copyOf(problems), interleavingAtFirstProblem);
+    }
+
+    private void runOnWallClock(Map<String, Runnable> bodies) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        bodies.forEach((name, body) -> threads.add(new Thread(body, name)));
+        end = System.nanoTime() + duration.toNanos();
+        threads.forEach(Thread::start);
+        while (System.nanoTime() < end && threads.stream().anyMatch(Thread::isAlive)) {
+            Thread.sleep(20);
+        }
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(60_000);
+            if (t.isAlive()) {
+                problem(violations, t.getName() + " did not finish: " + Watchdog.dump());
+                t.interrupt();
+            }
+        }
+    }
+
+    /** Every thread under the scheduler; each stops once its own virtual clock passed the end. */
+    private void runSimulated(Map<String, Runnable> bodies) {
+        end = duration.toNanos();
+        bodies.forEach(scheduler::spawn);
+        try {
+            scheduler.run(60_000);
+        } catch (SimulationException e) {
+            problem(violations, "the simulation failed: " + e.getMessage() + " at " + List.of(e.getStackTrace()).subList(0,
+                    Math.min(6, e.getStackTrace().length)));
+        }
+    }
+
+    /** Whether the calling thread should go on: nobody stopped the run and its clock has not reached the end. */
+    private boolean running() {
+        return !stop.get() && Sched.nanoTime() - end < 0;
     }
 
     private void checkQuiescent(String when) {
@@ -187,23 +255,18 @@ public final class ConcurrentWorkload {
     }
 
     /** Wait at the barrier; false when the run is over or the barrier broke (a peer is stuck: reported). */
-    private boolean await(CyclicBarrier barrier) {
-        try {
-            barrier.await(30, TimeUnit.SECONDS);
+    private boolean await(SeamBarrier barrier) {
+        if (barrier.await(TimeUnit.SECONDS.toNanos(30))) {
             return nextRound;
-        } catch (TimeoutException | BrokenBarrierException e) {
-            if (!stop.get()) {
-                problem(violations, Thread.currentThread().getName() + ": barrier broken or timed out");
-            }
-            stop.set(true);
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
+        if (!stop.get()) {
+            problem(violations, Thread.currentThread().getName() + ": barrier broken or timed out");
+        }
+        stop.set(true);
+        return false;
     }
 
-    private void monitor(CyclicBarrier barrier) {
+    private void monitor(SeamBarrier barrier) {
         long[] args = null;
         do {
             for (int i = 0; i < 20; i++) {
@@ -233,7 +296,7 @@ public final class ConcurrentWorkload {
         private final int id;
         private final SplittableRandom r;
         private final OpenFile file;
-        private final CyclicBarrier barrier;
+        private final SeamBarrier barrier;
         private final long base;
         /** Per own page: expected content (UNKNOWN for a file page never seen), or absent when unmapped. */
         private final Map<Long, Long> anonExpected = new HashMap<>();
@@ -243,7 +306,7 @@ public final class ConcurrentWorkload {
         private final Map<Long, Boolean> writable = new HashMap<>();
         private final Map<Long, Long> sharedExpected = new HashMap<>();
 
-        Worker(int id, SplittableRandom r, OpenFile file, CyclicBarrier barrier) {
+        Worker(int id, SplittableRandom r, OpenFile file, SeamBarrier barrier) {
             this.id = id;
             this.r = r;
             this.file = file;
@@ -258,7 +321,7 @@ public final class ConcurrentWorkload {
         @Override
         public void run() {
             do {
-                for (int i = 0; i < 50 && !stop.get(); i++) {
+                for (int i = 0; i < opsPerRound() && running(); i++) {
                     try {
                         step();
                     } catch (ErrnoException | MemoryAccessException e) {
@@ -307,6 +370,10 @@ public final class ConcurrentWorkload {
         }
 
         private void step() {
+            if (scheduler != null && r.nextBoolean()) {
+                contended(); // a few hundred operations per schedule: spend half where threads interleave
+                return;
+            }
             int k = r.nextInt(CHUNKS);
             long c = chunk(k);
             long page = randomPage(k);

@@ -93,6 +93,8 @@ public abstract class ConformanceSuite {
      * configurations in this suite; when set it wins over {@value #STRESS_PROPERTY} (the stress profile sets it).
      */
     public static final String STRATEGY_STRESS_PROPERTY = "mmlab.stress.strategySeconds";
+    /** System property: seeded schedules per strategy configuration that the schedule exploration runs. */
+    public static final String SCHEDULES_PROPERTY = "mmlab.kit.schedules";
     /** The tag of the concurrency tests (what the {@code stress} profile runs). */
     public static final String CONCURRENCY_TAG = "concurrency";
 
@@ -487,6 +489,22 @@ public abstract class ConformanceSuite {
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
+        });
+    }
+
+    /**
+     * The concurrent workload again, under seeded schedules of an exploring virtual-time scheduler
+     * ({@value #SCHEDULES_PROPERTY} of them, default 20): interleavings a 2-core host rarely produces, the same on
+     * every machine, and a failing seed replays its failure.
+     */
+    @TestFactory
+    @Tag(CONCURRENCY_TAG)
+    Stream<DynamicTest> exploredSchedulesKeepInvariants() {
+        int schedules = Integer.getInteger(SCHEDULES_PROPERTY, 20);
+        return each("explored schedules", s -> {
+            ScheduleExplorer.Outcome outcome = ScheduleExplorer.DEFAULT.explore(s, schedules, 1);
+            LOG.info("explored schedules [{}]: {}", s.label(), outcome);
+            assertThat(outcome.failure()).as("%s", outcome).isNull();
         });
     }
 }

@@ -5,31 +5,40 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.AnonIdentity;
 import dev.mmlab.api.CoarseHold;
+import dev.mmlab.api.FaultAttempt;
 import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultHandler;
 import dev.mmlab.api.FaultOutcome;
+import dev.mmlab.api.FaultResult;
 import dev.mmlab.api.HoldingFaultAttempt;
 import dev.mmlab.api.LockIntent;
+import dev.mmlab.api.LockNeed;
 import dev.mmlab.api.LockingStrategy;
 import dev.mmlab.api.MmContext;
 import dev.mmlab.api.MmLock;
 import dev.mmlab.api.MmLockGuard;
 import dev.mmlab.api.OpKind;
+import dev.mmlab.api.Strategies;
 import dev.mmlab.api.StrategyConfig;
 import dev.mmlab.api.StrategyInstance;
+import dev.mmlab.api.StrategyOption;
 import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.SnapshotVmaTree;
+import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.conformance.ConcurrentWorkload;
 import dev.mmlab.conformance.ModelOp;
 import dev.mmlab.conformance.ReferenceModel;
+import dev.mmlab.conformance.ScheduleExplorer;
 import dev.mmlab.conformance.StrategyUnderTest;
 import dev.mmlab.conformance.Watchdog;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** Tests of the kit itself: it finds what it claims to find, and it enumerates the right strategies. */
@@ -96,16 +105,85 @@ class KitSelfTest {
     }
 
     @Test
-    void concurrentWorkloadCatchesAStrategyWithoutLocking() throws InterruptedException {
+    void concurrentWorkloadCatchesAStrategyWithoutLocking() {
+        // Under explored schedules, not on the wall clock: a loaded 2-core host may interleave too little to show it.
         StrategyUnderTest broken = StrategyUnderTest.of(new NoLockStrategy(), Map.of());
-        ConcurrentWorkload.Report report = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            report = new ConcurrentWorkload(broken, 3, Duration.ofSeconds(1), attempt).run();
-            if (report.violations() + report.lostWrites() + report.leaks() > 0) {
-                break;
-            }
+        ScheduleExplorer.Outcome found = ScheduleExplorer.DEFAULT.explore(broken, 300, 1);
+        assertThat(found.failure()).as("%s", found).isNotNull();
+        assertThat(found.failure().violations() + found.failure().lostWrites() + found.failure().leaks()).isPositive();
+    }
+
+    @Test
+    void exploredSchedulesCatchALocklessFaultThatNeverValidates() {
+        StrategyUnderTest mutant = StrategyUnderTest.of(new NeverValidatesStrategy(), Map.of());
+        ScheduleExplorer.Outcome found = ScheduleExplorer.DEFAULT.explore(mutant, 300, 1);
+        assertThat(found.failingSeed()).as("%s", found).isNotNull();
+        ConcurrentWorkload.Report again = ScheduleExplorer.DEFAULT.runOne(mutant, found.failingSeed());
+        assertThat(again).as("the failing seed replays the failure").isEqualTo(found.failure());
+        assertThat(again.interleaving()).isNotEmpty();
+        assertThat(again.toString()).contains("the last switches before the first problem", "-> ");
+    }
+
+    @Test
+    void exploredSchedulesPassTheStrategyTheMutantWasMadeFrom() {
+        StrategyUnderTest rwsem = StrategyUnderTest.parse("rwsem");
+        ScheduleExplorer.Outcome outcome = ScheduleExplorer.DEFAULT.explore(rwsem, 10, 1);
+        assertThat(outcome.failure()).as("%s", outcome).isNull();
+        assertThat(outcome.ops()).isPositive();
+    }
+
+    /**
+     * A mutant: rwsem with a lockless fault path that never validates what it found (speculative faults without
+     * their sequence counts). A fault that races an munmap maps a page the munmap already tore down.
+     */
+    public static final class NeverValidatesStrategy implements LockingStrategy {
+        @Override
+        public String name() {
+            return "never-validates-mutant";
         }
-        assertThat(report.violations() + report.lostWrites() + report.leaks()).as("%s", report).isPositive();
+
+        @Override
+        public String description() {
+            return "test mutant: rwsem whose faults take no lock and never validate";
+        }
+
+        @Override
+        public List<StrategyOption> options() {
+            return Strategies.discover().get("rwsem").options();
+        }
+
+        @Override
+        public StrategyInstance create(StrategyConfig config, MmContext context) {
+            StrategyInstance rwsem = Strategies.discover().get("rwsem").create(config, context);
+            FaultAttempt unlocked = new FaultAttempt() {
+                @Override
+                public boolean holds(LockNeed need) {
+                    return need == LockNeed.FINE;
+                }
+
+                @Override
+                public boolean prepareAnon(Vma vma, Supplier<AnonIdentity> identity) {
+                    return false;
+                }
+
+                @Override
+                public boolean releaseForIo() {
+                    return false;
+                }
+
+                @Override
+                public boolean validate(PteTable table) {
+                    return true; // the bug
+                }
+            };
+            FaultHandler faults = (core, addr, access) -> {
+                Vma vma = core.tree().find(addr);
+                FaultResult result = vma == null ? null : core.fault(unlocked, vma, addr & PAGE_MASK, access);
+                return result == null || result.isRetry() ? rwsem.faultHandler().handleFault(core, addr, access)
+                        : result.outcome();
+            };
+            return StrategyInstance.of(rwsem.mmLock(), faults, rwsem.vmaTree());
+        }
     }
 
     /** A mutant: every lock is granted at once, nothing is isolated. The kit must notice. */

@@ -1,13 +1,17 @@
 package dev.mmlab.api.sim;
 
 import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Mutex;
 import dev.mmlab.api.sync.Sched;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 
 /**
  * Runs simulated threads one at a time in virtual time: the real engine and strategy code, on real Java
@@ -31,13 +35,31 @@ import java.util.concurrent.locks.LockSupport;
  *       {@code sleepNanos}, {@code spinWait} and {@code access}. A thread keeps running while its clock is the
  *       lowest of the runnable ones, so costs are only added, never a reason to switch. Shared cache lines are
  *       touched in virtual-time order, which is what makes their transfers serialise correctly.</li>
+ *   <li><b>Exploring schedules.</b> {@link #exploring} keeps the clocks but drops their order: each thread has
+ *       a seeded random priority, the runnable thread with the highest runs, and every seam call (costs
+ *       included) is a preemption point where, one time in {@code preemptOneIn}, the running thread is demoted
+ *       below every other. A spin turn or a sleep always demotes, so a spinner cannot starve the thread it
+ *       waits for.
+ *       A timed wait ends when it is woken, when the running thread's clock passes its deadline, or when no
+ *       other thread can run, so that a timeout stays a timeout.
+ *       The switches are recorded ({@link #interleaving}) so that a failure can be shown with the steps that
+ *       led to it.</li>
  *   <li><b>Follows.</b> Conservative discrete-event simulation with one logical process per CPU; the cache
- *       model is {@link CacheLines}.</li>
+ *       model is {@link CacheLines}. Exploring follows PCT (Burckhardt et al., ASPLOS 2010), with a
+ *       chance of a change point at every step rather than a fixed number of them.</li>
  * </ul>
  */
 public final class VirtualScheduler implements Sched.Scheduler {
-    private static final Comparator<SimThread> ORDER = Comparator.<SimThread>comparingLong(t -> t.readyAt)
+    private static final Comparator<SimThread> BY_CLOCK = Comparator.<SimThread>comparingLong(t -> t.readyAt)
             .thenComparingInt(t -> t.rank).thenComparingInt(t -> t.core);
+    private static final Comparator<SimThread> BY_PRIORITY = Comparator.<SimThread>comparingLong(t -> t.priority)
+            .thenComparingInt(t -> t.core);
+    /** How many recent switches an exploring scheduler keeps to show a failure's interleaving. */
+    private static final int INTERLEAVING_LINES = 40;
+    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    /** The classes between the code under simulation and a switch, left out of the interleaving's callers. */
+    private static final Set<Class<?>> SEAM_CLASSES = Set.of(VirtualScheduler.class, SimThread.class, Sched.class,
+            Mutex.class);
 
     /**
      * How far (virtual ns) the running thread may run ahead of the earliest runnable one before a seam call
@@ -50,8 +72,21 @@ public final class VirtualScheduler implements Sched.Scheduler {
     private final long lookahead;
     private final SplittableRandom ranks;
     private final CacheLines lines;
+    private final Comparator<SimThread> order;
+    /** The seeded choices of an exploring scheduler; null in virtual-time order. */
+    private final SplittableRandom choices;
+    private final int preemptOneIn;
+    /** The priority of the last thread demoted: above every initial one, so a demoted thread runs after them. */
+    private long lastDemoted = Long.MAX_VALUE / 2;
+    private final ArrayDeque<String> interleaving = new ArrayDeque<>();
     private final List<SimThread> threads = new ArrayList<>();
-    private final PriorityQueue<SimThread> ready = new PriorityQueue<>(ORDER);
+    private final PriorityQueue<SimThread> ready;
+    /**
+     * An exploring scheduler's timed waiters, by deadline: they become runnable when woken, when the running
+     * thread's clock passes their deadline, or when nothing else can run (in virtual-time order they wait in
+     * {@link #ready}, whose order is their deadline).
+     */
+    private final PriorityQueue<SimThread> timers = new PriorityQueue<>(BY_CLOCK);
     private SimThread running;
     private volatile long progress;
     private volatile boolean finished;
@@ -68,10 +103,38 @@ public final class VirtualScheduler implements Sched.Scheduler {
      * before it hands over; 0 is strict lowest-clock-first.
      */
     public VirtualScheduler(CostProfile profile, long seed, long lookaheadNanos) {
+        this(profile, seed, lookaheadNanos, 0);
+    }
+
+    private VirtualScheduler(CostProfile profile, long seed, long lookaheadNanos, int preemptOneIn) {
         this.profile = profile;
         this.lookahead = lookaheadNanos;
         this.ranks = new SplittableRandom(seed);
         this.lines = new CacheLines(profile);
+        this.preemptOneIn = preemptOneIn;
+        this.choices = preemptOneIn > 0 ? new SplittableRandom(seed ^ 0x5DEECE66DL) : null;
+        this.order = choices == null ? BY_CLOCK : BY_PRIORITY;
+        this.ready = new PriorityQueue<>(order);
+    }
+
+    /**
+     * A scheduler that explores interleavings instead of following the clocks: seeded random priorities, and
+     * at every seam call a one-in-{@code preemptOneIn} chance that the running thread is demoted below every
+     * other (see the design notes). The same seed replays the same schedule of the same program.
+     */
+    public static VirtualScheduler exploring(CostProfile profile, long seed, int preemptOneIn) {
+        if (preemptOneIn < 1) {
+            throw new IllegalArgumentException("preemptOneIn must be at least 1, not " + preemptOneIn);
+        }
+        return new VirtualScheduler(profile, seed, 0, preemptOneIn);
+    }
+
+    /**
+     * The last switches of an exploring run, oldest first: virtual time, the thread, the seam call where it
+     * stopped and its caller, and who ran next. Empty in virtual-time order. Read it after {@link #run}.
+     */
+    public List<String> interleaving() {
+        return List.copyOf(interleaving);
     }
 
     public CostProfile profile() {
@@ -84,6 +147,9 @@ public final class VirtualScheduler implements Sched.Scheduler {
             throw new IllegalStateException("threads are added before the run starts");
         }
         SimThread t = new SimThread(name, body, threads.size(), ranks.nextInt());
+        if (choices != null) {
+            t.priority = choices.nextLong() >>> 2;
+        }
         threads.add(t);
         return t;
     }
@@ -187,7 +253,7 @@ public final class VirtualScheduler implements Sched.Scheduler {
         }
         me.phase = Phase.PARKED;
         me.blocker = blocker;
-        switchAway(me);
+        switchAway(me, "parks on", blocker);
     }
 
     @Override
@@ -207,8 +273,8 @@ public final class VirtualScheduler implements Sched.Scheduler {
         me.phase = Phase.TIMED;
         me.blocker = blocker;
         me.readyAt = me.clock + Math.max(0, nanos);
-        ready.add(me);
-        switchAway(me);
+        (choices == null ? ready : timers).add(me);
+        switchAway(me, "waits (timed) on", blocker);
     }
 
     @Override
@@ -224,8 +290,8 @@ public final class VirtualScheduler implements Sched.Scheduler {
                 ready.add(t);
                 break;
             case TIMED:
-                if (wakeAt < t.readyAt) {
-                    ready.remove(t);
+                if (wakeAt < t.readyAt || choices != null) {
+                    (choices == null ? ready : timers).remove(t);
                     t.readyAt = Math.max(t.clock, wakeAt);
                     t.phase = Phase.READY;
                     ready.add(t);
@@ -234,6 +300,9 @@ public final class VirtualScheduler implements Sched.Scheduler {
             default:
                 t.permit = true;
         }
+        if (choices != null) {
+            preemptionPoint(me, false, "wakes", t);
+        }
     }
 
     @Override
@@ -241,7 +310,11 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread me = me();
         progress++;
         me.clock += nanos;
-        yieldIfLater(me);
+        if (choices != null) {
+            preemptionPoint(me, true, "sleeps", null);
+        } else {
+            yieldIfLater(me);
+        }
     }
 
     @Override
@@ -249,7 +322,11 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread me = me();
         progress++;
         me.clock += profile.nanos(Cost.SPIN);
-        yieldIfLater(me);
+        if (choices != null) {
+            preemptionPoint(me, true, "spins", null);
+        } else {
+            yieldIfLater(me);
+        }
     }
 
     @Override
@@ -261,7 +338,11 @@ public final class VirtualScheduler implements Sched.Scheduler {
     public void access(Object line, boolean write) {
         SimThread me = me();
         progress++;
-        yieldIfLater(me);
+        if (choices != null) {
+            preemptionPoint(me, false, write ? "writes" : "reads", line);
+        } else {
+            yieldIfLater(me);
+        }
         me.clock = lines.access(line, me.core, write, me.clock);
     }
 
@@ -273,13 +354,42 @@ public final class VirtualScheduler implements Sched.Scheduler {
     public void lockOp(Object lock) {
         SimThread me = me();
         progress++;
-        yieldIfLater(me, lines.sharedWithOthers(lock, me.core) ? 0 : lookahead);
+        if (choices != null) {
+            preemptionPoint(me, false, "locks", lock);
+        } else {
+            yieldIfLater(me, lines.sharedWithOthers(lock, me.core) ? 0 : lookahead);
+        }
         me.clock = lines.access(lock, me.core, true, me.clock);
     }
 
     @Override
     public void cost(Cost cost, long times) {
-        me().clock += profile.nanos(cost) * times;
+        SimThread me = me();
+        me.clock += profile.nanos(cost) * times;
+        if (choices != null) {
+            progress++;
+            preemptionPoint(me, false, "costs", cost);
+        }
+    }
+
+    /**
+     * An exploring scheduler's preemption point: {@code me} is demoted below every thread one time in
+     * {@code preemptOneIn} (always when {@code demote}), and lets a higher-priority runnable thread run.
+     */
+    private void preemptionPoint(SimThread me, boolean demote, String what, Object on) {
+        if (demote || choices.nextInt(preemptOneIn) == 0) {
+            me.priority = ++lastDemoted;
+        }
+        while (!timers.isEmpty() && timers.peek().readyAt <= me.clock) {
+            ready.add(timers.poll());
+        }
+        SimThread head = ready.peek();
+        if (head != null && order.compare(head, me) < 0) {
+            me.readyAt = me.clock;
+            me.phase = Phase.READY;
+            ready.add(me);
+            switchAway(me, what, on);
+        }
     }
 
     /** Let an earlier runnable thread go first; {@code me} runs on while within the lookahead of the earliest. */
@@ -293,26 +403,67 @@ public final class VirtualScheduler implements Sched.Scheduler {
             return;
         }
         me.readyAt = me.clock;
-        if (slack == 0 ? ORDER.compare(head, me) < 0 : head.readyAt + slack < me.clock) {
+        if (slack == 0 ? order.compare(head, me) < 0 : head.readyAt + slack < me.clock) {
             me.phase = Phase.READY;
             ready.add(me);
-            switchAway(me);
+            switchAway(me, "yields at", null);
         }
     }
 
-    /** {@code me} stops running (its state says why); the earliest ready thread runs. */
-    private void switchAway(SimThread me) {
-        SimThread next = ready.poll();
+    /** {@code me} stops running ({@code what} on {@code on}; its state says why); the next ready thread runs. */
+    private void switchAway(SimThread me, String what, Object on) {
+        SimThread next = nextToRun();
         if (next == null) {
+            record(me, what, on, "nobody: deadlock");
             fail(deadlock());
             me.awaitBaton();
             return;
         }
         start(next);
         if (next != me) {
+            record(me, what, on, next.getName());
             next.giveBaton();
             me.awaitBaton();
         }
+    }
+
+    /** Notes a switch in the interleaving of an exploring run. */
+    private void record(SimThread me, String what, Object on, String next) {
+        if (choices == null || failure != null) {
+            return; // after a failure the threads unwind at once, without the baton
+        }
+        if (interleaving.size() == INTERLEAVING_LINES) {
+            interleaving.removeFirst();
+        }
+        String where = caller();
+        interleaving.addLast(String.format("%,13d ns  %-18s %s%s%s -> %s", me.clock, me.getName(), what,
+                on == null ? "" : " " + describe(on), where.isEmpty() ? "" : " at " + where, next));
+    }
+
+    private static String describe(Object on) {
+        if (on instanceof Thread t) {
+            return t.getName();
+        }
+        if (on instanceof Throwable || on instanceof Enum) {
+            return on.toString();
+        }
+        String simple = on.getClass().getSimpleName();
+        return simple.isEmpty() ? on.getClass().getName().replaceFirst(".*\\.", "") : simple;
+    }
+
+    /** The two innermost frames of the engine or strategy code that called the seam. */
+    private static String caller() {
+        return STACK.walk(frames -> frames
+                .filter(f -> !SEAM_CLASSES.contains(f.getDeclaringClass()))
+                .limit(2)
+                .map(f -> f.getClassName().replaceFirst(".*\\.", "") + "." + f.getMethodName() + ":" + f.getLineNumber())
+                .collect(Collectors.joining(" < ")));
+    }
+
+    /** The ready thread to run next; failing that, the timed waiter with the earliest deadline; or null. */
+    private SimThread nextToRun() {
+        SimThread next = ready.poll();
+        return next != null ? next : timers.poll();
     }
 
     private void start(SimThread next) {
@@ -326,9 +477,13 @@ public final class VirtualScheduler implements Sched.Scheduler {
     }
 
     private void exit(SimThread me) {
+        if (me.aborted) {
+            return; // its body swallowed the unwinding; the run is over
+        }
         me.phase = Phase.DONE;
-        SimThread next = ready.poll();
+        SimThread next = nextToRun();
         if (next != null) {
+            record(me, "ends", null, next.getName());
             start(next);
             next.giveBaton();
             return;
@@ -361,6 +516,8 @@ public final class VirtualScheduler implements Sched.Scheduler {
         final Runnable body;
         final int core;
         final int rank;
+        /** Under an exploring scheduler: lower runs first; raised above every other at a preemption. */
+        long priority;
         long clock;
         long readyAt;
         Phase phase = Phase.NEW;
@@ -410,6 +567,7 @@ public final class VirtualScheduler implements Sched.Scheduler {
             } catch (SimulationAborted e) {
                 return;
             } catch (Throwable e) {
+                record(this, "throws", e, "nobody: the run fails");
                 fail(new SimulationException("simulated thread " + getName() + " threw " + e, e.getStackTrace(), e));
                 return;
             }

@@ -48,6 +48,23 @@ public final class Mutex {
 
     /** Acquire, waiting as long as it takes. Not interruptible. */
     public void lock() {
+        try {
+            acquire(false);
+        } catch (InterruptedException e) {
+            throw new AssertionError("an uninterruptible wait was interrupted", e);
+        }
+    }
+
+    /**
+     * Acquire, waiting until it is free or the thread is interrupted.
+     *
+     * @throws InterruptedException when interrupted before or while waiting; then nothing is held
+     */
+    public void lockInterruptibly() throws InterruptedException {
+        acquire(true);
+    }
+
+    private void acquire(boolean interruptible) throws InterruptedException {
         if (modelled) {
             Sched.lockOp(this);
         }
@@ -56,13 +73,20 @@ public final class Mutex {
         }
         Sched.Scheduler scheduler = Sched.current();
         if (scheduler == Sched.WALL_CLOCK) {
-            lock.lock();
+            if (interruptible) {
+                lock.lockInterruptibly();
+            } else {
+                lock.lock();
+            }
             return;
         }
         Thread me = Thread.currentThread();
         parked.add(me);
         try {
             while (!lock.tryLock()) {
+                if (interruptible && Thread.interrupted()) {
+                    throw new InterruptedException("interrupted waiting for " + this);
+                }
                 scheduler.parkSpinning(this); // kernel spinlocks spin: a hand-over costs a cache line
             }
         } finally {
@@ -94,6 +118,11 @@ public final class Mutex {
     /** Whether any thread holds it; a snapshot, for checks and dumps. */
     public boolean isLocked() {
         return lock.isLocked();
+    }
+
+    /** How many threads wait for it (on either clock); a snapshot, for checks and dumps. */
+    public int waiters() {
+        return lock.getQueueLength() + parked.size();
     }
 
     @Override

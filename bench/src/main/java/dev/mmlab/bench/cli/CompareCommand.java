@@ -125,7 +125,7 @@ public final class CompareCommand implements Callable<Integer> {
             throw new UsageException("--warmup and --jit-warmup must not be negative");
         }
         boolean virtual = parseClock();
-        CostProfile costs = virtual ? costProfile() : null;
+        CostProfile costs = virtual ? costProfile(profile) : null;
         List<Integer> coreCounts = virtual ? coreCounts() : List.of();
         if (threads != null && threads < 1) {
             throw new UsageException("--threads must be at least 1, got " + threads);
@@ -235,7 +235,8 @@ public final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    private CostProfile costProfile() {
+    /** The cost profile {@code --profile} names ({@code null}: the default). */
+    static CostProfile costProfile(String profile) {
         try {
             return CostProfile.named(profile == null ? CostProfile.DEFAULT : profile);
         } catch (IllegalArgumentException e) {
@@ -282,6 +283,11 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private ScenarioParams params(Scenario s) {
+        return params(s, threads, set);
+    }
+
+    /** {@code s}'s parameters from {@code --threads} (its scaling role; may be null) and {@code --set}. */
+    static ScenarioParams params(Scenario s, Integer threads, Map<String, String> set) {
         Map<String, String> given = new LinkedHashMap<>(set);
         if (threads != null) {
             if (s.threadsParam() == null) {

@@ -75,13 +75,25 @@ public final class Runner {
      * @param virtualClock null to measure on the wall clock; else the cost profile of a virtual-time run, in
      *        which the duration and warm-up are virtual seconds and {@code stopTimeoutSeconds} is how long (real
      *        time) a simulated thread may go without a seam call
+     * @param preemptOneIn 0 to run simulated threads in virtual-time order; else the run explores one seeded
+     *        schedule ({@link VirtualScheduler#exploring}, the seed is {@code seed}) with this chance of a
+     *        preemption at each seam call; needs {@code virtualClock}
      */
     public record Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds,
-            boolean selfChecks, CostProfile virtualClock) {
+            boolean selfChecks, CostProfile virtualClock, int preemptOneIn) {
         public Options {
             if (!(durationSeconds > 0) || warmupSeconds < 0 || stopTimeoutSeconds <= 0) {
                 throw new UsageException("--duration must be positive and the warm-up not negative");
             }
+            if (preemptOneIn < 0 || preemptOneIn > 0 && virtualClock == null) {
+                throw new IllegalArgumentException("exploring schedules needs a virtual clock and preemptOneIn >= 1");
+            }
+        }
+
+        /** Options of a run in virtual-time order ({@code virtualClock} set) or on the wall clock (null). */
+        public Options(double durationSeconds, double warmupSeconds, long seed, double stopTimeoutSeconds,
+                boolean selfChecks, CostProfile virtualClock) {
+            this(durationSeconds, warmupSeconds, seed, stopTimeoutSeconds, selfChecks, virtualClock, 0);
         }
 
         /** Wall-clock options. */
@@ -104,6 +116,25 @@ public final class Runner {
             throw new UsageException("unsafe-nolock is valid only for disjoint scenarios and " + scenario.name()
                     + " with these parameters is not (its threads share VMAs); drop --strategy unsafe-nolock");
         }
+        return execute(scenario, params, choice, options, progress).result();
+    }
+
+    /**
+     * A run and, when it explored a schedule ({@link Options#preemptOneIn}), the scheduler's record of the
+     * switches before its first worker failure, or before its end.
+     */
+    public record Checked(RunResult result, List<String> interleaving) {}
+
+    /**
+     * {@link #run}, keeping the explored schedule's interleaving: what {@code mmlab check} needs. Unlike a
+     * measurement, it runs unsafe-nolock on any scenario: that the checker catches it is the point.
+     */
+    public Checked check(Scenario scenario, ScenarioParams params, StrategyChoice choice, Options options) {
+        return execute(scenario, params, choice, options, f -> { });
+    }
+
+    private Checked execute(Scenario scenario, ScenarioParams params, StrategyChoice choice, Options options,
+            DoubleConsumer progress) {
         Mm mm = Mm.create(choice.strategy(), choice.config(),
                 scenario.mmConfig(params, options.seed()).withChecking(options.selfChecks()));
         ScenarioContext ctx = new ScenarioContext(mm, params, options.seed());
@@ -161,23 +192,27 @@ public final class Runner {
         List<OpRecorder> recorders = members.stream().map(Member::recorder).toList();
         List<String> recorderRoles = members.stream().map(Member::role).toList();
         double seconds = measured.windowNanos() / 1e9;
-        return new RunResult(choice.label(), null, seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
+        return new Checked(new RunResult(choice.label(), null, seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
                 measured.after().waitsSince(measured.before()), measured.after().countersSince(measured.before()),
-                violations, problems, error);
+                violations, problems, error), measured.interleaving());
     }
 
     /** One thread of a role: its worker and its recorder. */
     private record Member(String role, int index, Worker worker, OpRecorder recorder) {}
 
-    /** What a measurement left: the counters at the window's edges, its length, and whether it failed. */
-    private record Measured(Snapshot before, Snapshot after, long windowNanos, String error, boolean quiescent) {}
+    /**
+     * What a measurement left: the counters at the window's edges, its length, whether it failed, and an explored
+     * schedule's interleaving (else empty).
+     */
+    private record Measured(Snapshot before, Snapshot after, long windowNanos, String error, boolean quiescent,
+            List<String> interleaving) {}
 
     private Measured measureOnWallClock(Mm mm, List<Member> members, Map<Thread, String> roleOfThread,
             MeasureWindow window, long warmupNanos, long durationNanos, Options options, DoubleConsumer progress) {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
         for (Member m : members) {
-            Thread thread = new Thread(loop(m, window, failure), "mmlab-" + m.role() + "-" + m.index());
+            Thread thread = new Thread(loop(m, window, failure, () -> { }), "mmlab-" + m.role() + "-" + m.index());
             thread.setDaemon(true);
             roleOfThread.put(thread, m.role());
             threads.add(thread);
@@ -207,7 +242,7 @@ public final class Runner {
             error = "a worker failed: " + failed;
             LOG.error("a worker failed", failed);
         }
-        return new Measured(before, after, close - open, error, stuck.isEmpty());
+        return new Measured(before, after, close - open, error, stuck.isEmpty(), List.of());
     }
 
     /**
@@ -216,10 +251,19 @@ public final class Runner {
      */
     private Measured measureInVirtualTime(Mm mm, List<Member> members, Map<Thread, String> roleOfThread,
             MeasureWindow window, long warmupNanos, long durationNanos, Options options) {
-        VirtualScheduler scheduler = new VirtualScheduler(options.virtualClock(), options.seed());
+        VirtualScheduler scheduler = options.preemptOneIn() > 0
+                ? VirtualScheduler.exploring(options.virtualClock(), options.seed(), options.preemptOneIn())
+                : new VirtualScheduler(options.virtualClock(), options.seed());
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<List<String>> atFailure = new ArrayList<>(1);
+        Runnable keepInterleaving = () -> {
+            if (atFailure.isEmpty()) {
+                atFailure.add(scheduler.interleaving()); // the steps that led to it, not what came after
+            }
+        };
         for (Member m : members) {
-            roleOfThread.put(scheduler.spawn("mmlab-" + m.role() + "-" + m.index(), loop(m, window, failure)), m.role());
+            roleOfThread.put(scheduler.spawn("mmlab-" + m.role() + "-" + m.index(), loop(m, window, failure, keepInterleaving)),
+                    m.role());
         }
         Snapshot[] edges = new Snapshot[2];
         scheduler.spawn("mmlab-window", () -> {
@@ -236,22 +280,30 @@ public final class Runner {
                 where.append("\n    at ").append(e.getStackTrace()[i]);
             }
             Snapshot now = Snapshot.of(mm);
+            keepInterleaving.run();
             return new Measured(edges[0] == null ? now : edges[0], edges[1] == null ? now : edges[1], durationNanos,
-                    "the simulation failed: " + e.getMessage() + where, false);
+                    "the simulation failed: " + e.getMessage() + where, false, atFailure.get(0));
         }
         Throwable failed = failure.get();
-        return new Measured(edges[0], edges[1], durationNanos, failed == null ? null : "a worker failed: " + failed, true);
+        keepInterleaving.run();
+        return new Measured(edges[0], edges[1], durationNanos, failed == null ? null : "a worker failed: " + failed, true,
+                atFailure.get(0));
     }
 
-    /** A member's thread body: steps until the window stops; a failure stops every worker. */
-    private static Runnable loop(Member m, MeasureWindow window, AtomicReference<Throwable> failure) {
+    /**
+     * A member's thread body: steps until the window stops; a failure stops every worker, after
+     * {@code onFailure} ran on the failing thread.
+     */
+    private static Runnable loop(Member m, MeasureWindow window, AtomicReference<Throwable> failure, Runnable onFailure) {
         return () -> {
             try {
                 while (!window.stopping()) {
                     m.worker().step(m.recorder());
                 }
             } catch (Throwable e) {
-                failure.compareAndSet(null, e);
+                if (failure.compareAndSet(null, e)) {
+                    onFailure.run();
+                }
                 window.stop();
             }
         };

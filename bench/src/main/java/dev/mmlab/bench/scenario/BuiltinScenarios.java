@@ -25,7 +25,26 @@ public final class BuiltinScenarios {
                 gupSlow(), pageFault("page-fault1", Workloads.Backing.ANON, "anonymous"),
                 pageFault("page-fault2", Workloads.Backing.PRIVATE_FILE, "a private file mapping"),
                 pageFault("page-fault3", Workloads.Backing.SHARED_FILE, "a shared file mapping"), pft(), mmap1(), spfTest(),
-                forkStorm());
+                forkStorm(), contendedRange());
+    }
+
+    static Scenario contendedRange() {
+        return new BaseScenario("contended-range",
+                "for 'mmlab check': every thread maps, unmaps, protects, zaps and faults the same few pages, so only "
+                        + "the locks keep the address space consistent",
+                "workers", List.of(integer("workers", 3, "threads, all on the one range"),
+                        integer("pages", 8, "pages in the range"))) {
+            @Override
+            public boolean disjoint(ScenarioParams params) {
+                return false;
+            }
+
+            @Override
+            protected List<Role> roles(ScenarioContext ctx) {
+                ScenarioParams p = ctx.params();
+                return List.of(new Role("workers", p.integer("workers"), Workloads.contendedRange(ctx, p.integer("pages"))));
+            }
+        };
     }
 
     static Scenario slowFileFault() {

@@ -2,12 +2,16 @@ package dev.mmlab.bench.scenario;
 
 import static dev.mmlab.api.Linux.*;
 
+import dev.mmlab.api.Errno;
+import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.MemoryAccessException;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mem.Page;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * The loops scenarios are made of. Each factory method returns a {@link Role.WorkerFactory}; the mappings a
@@ -76,6 +80,64 @@ public final class Workloads {
                     next[0] = 0;
                     mm.madvise(mine, slice, MADV_DONTNEED);
                 }
+            };
+        };
+    }
+
+    /**
+     * One shared range of {@code pages} pages that every thread changes and faults at random: {@code map}
+     * (MAP_FIXED over all of it), {@code unmap}, {@code protect}, {@code zap} (MADV_DONTNEED) of a few pages,
+     * {@code read} and {@code write} of one page. Nothing here can be predicted, only kept consistent: a fault
+     * on a page another thread just unmapped or protected is a SEGV or an access error, which counts as the
+     * operation done (Linux gives the same).
+     */
+    public static Role.WorkerFactory contendedRange(ScenarioContext ctx, int pages) {
+        Mm mm = ctx.mm();
+        long bytes = (long) Math.max(1, pages) * PAGE_SIZE;
+        long base = mm.mmapAnon(ctx.arena(bytes), bytes, PROT_READ | PROT_WRITE, MAP_FIXED);
+        return index -> {
+            SplittableRandom r = new SplittableRandom(ctx.seed() * 31 + index);
+            return rec -> {
+                long page = base + r.nextInt(Math.max(1, pages)) * PAGE_SIZE;
+                long few = Math.min(1 + r.nextInt(3), (base + bytes - page) / PAGE_SIZE) * PAGE_SIZE;
+                long t = rec.start();
+                String op;
+                try {
+                    switch (r.nextInt(6)) {
+                        case 0 -> {
+                            op = "map";
+                            mm.mmapAnon(base, bytes, PROT_READ | PROT_WRITE, MAP_FIXED);
+                        }
+                        case 1 -> {
+                            op = "unmap";
+                            mm.munmap(page, few);
+                        }
+                        case 2 -> {
+                            op = "protect";
+                            mm.mprotect(page, few, r.nextBoolean() ? PROT_READ : PROT_READ | PROT_WRITE);
+                        }
+                        case 3 -> {
+                            op = "zap";
+                            mm.madvise(page, few, MADV_DONTNEED);
+                        }
+                        case 4 -> {
+                            op = "read";
+                            mm.read(page);
+                        }
+                        default -> {
+                            op = "write";
+                            mm.write(page, t);
+                        }
+                    }
+                } catch (MemoryAccessException e) {
+                    op = "segv";
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.ENOMEM) {
+                        throw e;
+                    }
+                    op = "enomem";
+                }
+                rec.record(op, t);
             };
         };
     }

@@ -22,8 +22,8 @@ import dev.mmlab.api.Vma;
 import dev.mmlab.api.VmaTree;
 import dev.mmlab.api.mm.SnapshotVmaTree;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Mutex;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The simplest correct strategy: one mutex for the whole address space. Every syscall and every fault takes
@@ -84,9 +84,12 @@ public final class NaiveStrategy implements LockingStrategy {
     }
     // end::strategy[]
 
-    /** The one lock: a {@link ReentrantLock} plus the intent of its holder, for wait records and dumps. */
+    /**
+     * The one lock: a {@link Mutex} (it waits through mmlab's scheduling seam, so the strategy also runs under
+     * {@code --clock virtual}) plus the intent of its holder, for wait records and dumps.
+     */
     static final class GlobalMutex implements MmLock {
-        private final ReentrantLock lock = new ReentrantLock();
+        private final Mutex lock = new Mutex();
         private final LockWaitRecorder waits;
         private volatile LockIntent holder;
 
@@ -163,13 +166,13 @@ public final class NaiveStrategy implements LockingStrategy {
 
         @Override
         public boolean isIdle() {
-            return !lock.isLocked() && !lock.hasQueuedThreads();
+            return !lock.isLocked() && lock.waiters() == 0;
         }
 
         @Override
         public String describe() {
             LockIntent h = holder;
-            return "naive mutex: " + (h == null ? "free" : "held by " + h) + ", " + lock.getQueueLength() + " waiting";
+            return "naive mutex: " + (h == null ? "free" : "held by " + h) + ", " + lock.waiters() + " waiting";
         }
     }
 }
