@@ -1,6 +1,7 @@
 package dev.mmlab.bench.replay;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.api.sim.CostProfile;
 import dev.mmlab.bench.trace.Trace;
 import dev.mmlab.bench.trace.TraceFormatException;
 import dev.mmlab.bench.trace.TraceParser;
@@ -13,6 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,15 +25,20 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mmlab replay TRACE [--strategy SPEC]... [--pid P] [--timing serial|asap|original] [--speed X]
- * [--maps-out FILE] [--json FILE] [--lenient]}: replays a recorded trace under one or more strategies.
+ * [--clock wall|virtual [--profile NAME|FILE] [--seed S]] [--maps-out FILE] [--json FILE] [--lenient]}: replays a
+ * recorded trace under one or more strategies, on this machine's threads or (virtual clock) on simulated cores
+ * in virtual time.
  *
  * <p>Exit codes: 0 replayed (fidelity differences are reported, not an error); 2 bad options, unreadable or
- * malformed trace (one line: {@code FILE:LINE: what is wrong}); 1 an unexpected failure.
+ * malformed trace (one line: {@code FILE:LINE: what is wrong}); 1 an unexpected failure, or a virtual-time
+ * replay whose simulation failed (one line per strategy that failed; the others are reported).
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = {"Replay a perf trace of a program's address-space activity on the model, under each strategy.",
                 "Record one with 'mmlab record -o FILE -- CMD ARGS...'."})
 public final class ReplayCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplayCommand.class);
+
     @Spec
     CommandSpec spec;
 
@@ -52,6 +60,22 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--speed", paramLabel = "X", defaultValue = "1",
             description = "with --timing original: divide the traced gaps by X")
     double speed;
+
+    @Option(names = "--clock", paramLabel = "wall|virtual", defaultValue = "wall",
+            description = "wall (default): a Java thread per traced thread on this machine; virtual: a simulated core "
+                    + "per traced thread in virtual time, priced by --profile, deterministic for a --seed "
+                    + "(needs --timing asap or original)")
+    String clock;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "virtual clock: the cost profile, built-in (" + CostProfile.DEFAULT + ", the default) or a "
+                    + "file ('mmlab calibrate' writes one)")
+    String profile;
+
+    @Option(names = "--seed", paramLabel = "S",
+            description = "virtual clock: orders simulated threads whose clocks are equal (default "
+                    + ReplayOptions.DEFAULT_SEED + ")")
+    Long seed;
 
     @Option(names = "--maps-out", paramLabel = "FILE",
             description = "write the replayed process's final /proc/pid/maps (with several strategies: FILE.STRATEGY)")
@@ -89,6 +113,27 @@ public final class ReplayCommand implements Callable<Integer> {
         }
         if (!(speed > 0) || Double.isInfinite(speed)) {
             return usage(err, "--speed must be a positive number, got " + speed);
+        }
+        CostProfile costs;
+        switch (clock) {
+            case "wall":
+                if (profile != null || seed != null) {
+                    return usage(err, "--profile and --seed need --clock virtual");
+                }
+                costs = null;
+                break;
+            case "virtual":
+                if (mode == ReplayTiming.SERIAL) {
+                    return usage(err, "--clock virtual needs --timing asap or original");
+                }
+                try {
+                    costs = CostProfile.named(profile == null ? CostProfile.DEFAULT : profile);
+                } catch (IllegalArgumentException e) {
+                    return usage(err, firstLine(e.getMessage()));
+                }
+                break;
+            default:
+                return usage(err, "--clock must be wall or virtual, got '" + clock + "'");
         }
         Strategies discovered = Strategies.discover();
         List<Strategies.Selected> selected = new ArrayList<>();
@@ -130,11 +175,22 @@ public final class ReplayCommand implements Callable<Integer> {
             return usage(err, trace + " has no events of pid " + p + "; its pids are " + parsed.pids());
         }
         ReplayOptions options = new ReplayOptions(p, mode, speed);
-        List<ReplayResult> results = new ArrayList<>();
-        for (Strategies.Selected s : selected) {
-            results.add(Replayer.replay(parsed, s, options));
+        if (costs != null) {
+            options = options.withVirtualClock(costs, seed == null ? ReplayOptions.DEFAULT_SEED : seed);
         }
-        out.printf("%s: pid %d, %s%n", trace, p, mode.label());
+        List<ReplayResult> results = new ArrayList<>();
+        List<SimulationFailedException> failed = new ArrayList<>();
+        for (Strategies.Selected s : selected) {
+            try {
+                results.add(Replayer.replay(parsed, s, options));
+            } catch (SimulationFailedException e) {
+                // As compare does: the stack goes to the log, the rest of the strategies still replay.
+                LOG.error("{}: {}{}", trace, e.getMessage(), where(e.getCause()));
+                failed.add(e);
+            }
+        }
+        out.printf("%s: pid %d, %s%s%n", trace, p, mode.label(), costs == null ? ""
+                : ", virtual clock (profile " + costs.name() + ", seed " + options.seed() + ")");
         out.print(ReplayReport.table(results));
         for (ReplayResult r : results) {
             String prefix = ReplayReport.forkPrefix(r);
@@ -161,7 +217,24 @@ public final class ReplayCommand implements Callable<Integer> {
             ReplayReport.writeJson(results, json);
         }
         out.flush();
-        return CommandLine.ExitCode.OK;
+        for (SimulationFailedException e : failed) {
+            err.println("mmlab replay: " + firstLine(e.getMessage()));
+        }
+        return failed.isEmpty() ? CommandLine.ExitCode.OK : CommandLine.ExitCode.SOFTWARE;
+    }
+
+    /** The top frames of the stuck or failed simulated thread, one per line. */
+    private static String where(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        StackTraceElement[] stack = e.getStackTrace();
+        for (int i = 0; i < Math.min(8, stack.length); i++) {
+            sb.append("\n    at ").append(stack[i]);
+        }
+        return sb.toString();
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.strip().lines().findFirst().orElse("");
     }
 
     private int usage(PrintWriter err, String message) {

@@ -14,18 +14,22 @@ import java.util.Map;
 public final class ReplayReport {
     private ReplayReport() {}
 
-    /** One row per strategy: events, syscalls/s, faults, fidelity differences, waits, false conflicts, violations, wall time. */
+    /**
+     * One row per strategy: events, syscalls/s, faults, fidelity differences, waits, false conflicts, violations,
+     * and the replay's time ({@code wall ms}, or {@code virtual ms} under the virtual clock).
+     */
     public static String table(List<ReplayResult> results) {
         StringBuilder sb = new StringBuilder();
         String format = "%-28s %9s %12s %9s %11s %9s %9s %10s %10s%n";
+        boolean virtual = !results.isEmpty() && results.get(0).virtual();
         sb.append(String.format(Locale.ROOT, format, "strategy", "events", "syscalls/s", "faults", "fidel.diff",
-                "waits", "false", "invariant", "wall ms"));
+                "waits", "false", "invariant", virtual ? "virtual ms" : "wall ms"));
         for (ReplayResult r : results) {
             Fidelity f = r.fidelity();
             sb.append(String.format(Locale.ROOT, format, r.strategy(), f.eventsReplayed(),
                     String.format(Locale.ROOT, "%.0f", r.syscallsPerSecond()), f.userFaults() + f.kernelFaults(),
                     f.differences(), r.waits().count(), r.waits().falseConflicts(), r.invariantViolations().size(),
-                    String.format(Locale.ROOT, "%.1f", r.wallNanos() / 1e6)));
+                    String.format(Locale.ROOT, virtual ? "%.3f" : "%.1f", r.elapsedNanos() / 1e6)));
         }
         return sb.toString();
     }
@@ -41,9 +45,9 @@ public final class ReplayReport {
         }
         return String.format(Locale.ROOT, "pid %d starts as the fork of pid %d at line %d: %d events of its "
                 + "ancestors up to it (the fork included) were replayed first, serially, and are not counted above "
-                + "(%d differences, %.1f ms)%n",
+                + "(%d differences, %s)%n",
                 r.pid(), p.parentPid(), p.forkLineNo(), p.fidelity().eventsReplayed(), p.fidelity().differences(),
-                p.wallNanos() / 1e6);
+                String.format(Locale.ROOT, r.virtual() ? "%.3f virtual ms" : "%.1f ms", p.elapsedNanos() / 1e6));
     }
 
     /** The first differences of {@code r}, one per line, or an empty string. */
@@ -56,8 +60,12 @@ public final class ReplayReport {
     }
 
     /**
-     * The JSON document: the trace, and per strategy its operations (count, rate, latency in µs), waits and false
-     * conflicts, counters, invariant violations and fidelity.
+     * The JSON document: the trace, the clock ({@code wall} or {@code virtual}, with the cost profile's name and
+     * hash and the seed under the virtual clock), and per strategy its operations (count, rate, latency in µs),
+     * waits and false conflicts, counters, invariant violations and fidelity. The replay's time is
+     * {@code wallNanos} on the wall clock and {@code virtualNanos} under the virtual clock; every other time is on
+     * the same clock. A virtual-time document has no field that depends on the host: the same trace, profile and
+     * seed give the same document.
      */
     public static Map<String, Object> json(List<ReplayResult> results) {
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -67,13 +75,22 @@ public final class ReplayReport {
             doc.put("pid", first.pid());
             doc.put("timing", first.timing().label());
             doc.put("speed", first.speed());
+            doc.put("clock", first.clock());
+            if (first.virtual()) {
+                Map<String, Object> profile = new LinkedHashMap<>();
+                profile.put("name", first.profile().name());
+                profile.put("hash", first.profile().hash());
+                doc.put("profile", profile);
+                doc.put("seed", first.seed());
+            }
         }
         List<Map<String, Object>> runs = new ArrayList<>();
         for (ReplayResult r : results) {
             Map<String, Object> run = new LinkedHashMap<>();
             run.put("strategy", r.strategy());
             run.put("images", r.images());
-            run.put("wallNanos", r.wallNanos());
+            String elapsed = r.virtual() ? "virtualNanos" : "wallNanos";
+            run.put(elapsed, r.elapsedNanos());
             Map<String, Object> ops = new LinkedHashMap<>();
             r.operations().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
                 ReplayResult.OpStats s = e.getValue();
@@ -122,7 +139,7 @@ public final class ReplayReport {
                 p.put("forkLine", prefix.forkLineNo());
                 p.put("eventsReplayed", prefix.fidelity().eventsReplayed());
                 p.put("differences", prefix.fidelity().differences());
-                p.put("wallNanos", prefix.wallNanos());
+                p.put(elapsed, prefix.elapsedNanos());
                 run.put("forkPrefix", p);
             }
             runs.add(run);

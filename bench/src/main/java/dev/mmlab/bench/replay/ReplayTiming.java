@@ -6,9 +6,15 @@ import java.util.Locale;
 public enum ReplayTiming {
     /** Every event of the process in file order on one thread: deterministic, the mode fidelity is judged in. */
     SERIAL,
-    /** One Java thread per traced thread, each keeping its own order, as fast as they go. */
+    /**
+     * One Java thread per traced thread (under the virtual clock, a simulated thread on a core of its own), each
+     * keeping its own order, as fast as they go.
+     */
     ASAP,
-    /** As {@link #ASAP}, and each thread also waits out the traced gaps between its events, scaled by the speed. */
+    /**
+     * As {@link #ASAP}, and each thread also waits out the traced gaps between its events, scaled by the speed
+     * (under the virtual clock, as virtual sleeps).
+     */
     ORIGINAL;
 
     /** The lower-case name used on the command line. */

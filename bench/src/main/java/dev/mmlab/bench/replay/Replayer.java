@@ -13,7 +13,11 @@ import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mm.Mm;
 import dev.mmlab.api.mm.MmConfig;
+import dev.mmlab.api.sim.CostProfile;
+import dev.mmlab.api.sim.SimulationException;
+import dev.mmlab.api.sim.VirtualScheduler;
 import dev.mmlab.api.stats.LockWaitRecorder;
+import dev.mmlab.api.sync.Sched;
 import dev.mmlab.bench.replay.ReplayScript.ChildExitStep;
 import dev.mmlab.bench.replay.ReplayScript.ExecMapping;
 import dev.mmlab.bench.replay.ReplayScript.FaultStep;
@@ -90,6 +94,12 @@ import org.slf4j.LoggerFactory;
  * address space after every thread of the previous one finished; the invariant checker runs at each such
  * quiescent point.
  *
+ * <p>Clock: on the wall clock (the default) the threads are Java threads on this machine. Under the virtual
+ * clock ({@link ReplayOptions#virtualClock()}) each image's traced threads are simulated threads of one
+ * {@link VirtualScheduler}, a simulated core each, running the same steps: latencies, waits and the replay's
+ * time are virtual (every timing here reads {@link Sched#nanoTime()}), {@link ReplayTiming#ORIGINAL}'s gaps are
+ * virtual sleeps, and the same profile and seed give the same replay. A fork prefix runs on one simulated core.
+ *
  * <h2>Design notes</h2>
  * <ul>
  *   <li><b>What protects what.</b> {@link #replay} may be called concurrently: calls share nothing. One call's
@@ -98,11 +108,16 @@ import org.slf4j.LoggerFactory;
  *       a copy-on-write list). Each thread records latencies into its own histograms, merged after
  *       {@code join()}. Progress is an {@link AtomicIntegerArray} with one slot per thread, written only by that
  *       thread; failures go to a concurrent map. {@code brkStarted} is a volatile flag set by the first brk
- *       replayed (a check-then-set, not a CAS).</li>
+ *       replayed (a check-then-set, not a CAS). Under the virtual clock only the simulated thread holding the
+ *       scheduler's baton runs, so the progress counters are a plain array written and read by the baton
+ *       holder (the baton's hand-over is a volatile write the next holder reads); the wake lists are built
+ *       before the threads start and only read after.</li>
  *   <li><b>Lock order.</b> none of its own: a replay thread waits for another's progress by polling (short
- *       parks), holding no lock of the address space, and the wait graph follows file order, so it has no
- *       cycle. A fork holds the parent's mmap write lock inside the engine for the whole copy, as the traced
- *       program did.</li>
+ *       parks; under the virtual clock, a park through the seam that the completing thread ends), holding no
+ *       lock of the address space, and the wait graph follows file order, so it has no cycle. A fork holds the
+ *       parent's mmap write lock inside the engine for the whole copy, as the traced program did. The tables'
+ *       concurrent maps and the synchronized {@link Fidelity} make no seam call while locked, so a simulated
+ *       thread never gives the baton away inside one.</li>
  * </ul>
  */
 public final class Replayer {
@@ -113,14 +128,22 @@ public final class Replayer {
 
     private static final String SHMEM_PATH = "/dev/zero (deleted)";
 
+    /**
+     * Under the virtual clock, how long (real time) a simulated thread may go without a seam call before the
+     * replay fails as blocked outside the seam; as for {@code compare}'s workers.
+     */
+    private static final long STALL_MILLIS = 30_000;
+
     private Replayer() {}
 
     /**
      * Replays {@code trace} under {@code selected}. Blocks until the replay finished; in the threaded modes
-     * it starts and joins one thread per traced thread.
+     * it starts and joins one thread per traced thread (under the virtual clock, simulated threads).
      *
      * @throws IllegalArgumentException if the trace has no events of the chosen pid
      * @throws IllegalStateException if a replay thread failed unexpectedly (an engine bug, not a difference)
+     * @throws SimulationFailedException under the virtual clock, if a replay thread threw, the simulated threads
+     *     deadlocked, or one blocked outside the {@link Sched} seam
      */
     public static ReplayResult replay(Trace trace, Strategies.Selected selected, ReplayOptions options) {
         int pid = options.pid() == ReplayOptions.DEFAULT_PID ? trace.defaultPid() : options.pid();
@@ -137,6 +160,7 @@ public final class Replayer {
         String maps = "";
         ReplayResult.ForkPrefix forkPrefix = ReplayResult.ForkPrefix.none();
         long prefixNanos = 0;
+        long virtualNanos = 0;
         long started = System.nanoTime();
         int imageNo = 0;
         for (Image image : script.images()) {
@@ -150,14 +174,27 @@ public final class Replayer {
             if (image.forked()) {
                 long p0 = System.nanoTime();
                 Fidelity prefixFidelity = new Fidelity();
-                run = replayPrefix(image.prefix(), new ImageRun(root, prefixFidelity, family), fidelity);
-                prefixNanos = System.nanoTime() - p0;
+                ImageRun ancestor = new ImageRun(root, prefixFidelity, family);
+                if (options.virtual()) {
+                    // The ancestors' steps on one simulated core, so their time is virtual like the rest.
+                    VirtualScheduler scheduler = new VirtualScheduler(options.virtualClock(), options.seed());
+                    ImageRun[] child = new ImageRun[1];
+                    scheduler.spawn("replay-fork-prefix", () -> child[0] = replayPrefix(image.prefix(), ancestor, fidelity));
+                    prefixNanos = simulate(scheduler, selected);
+                    run = child[0];
+                } else {
+                    run = replayPrefix(image.prefix(), ancestor, fidelity);
+                    prefixNanos = System.nanoTime() - p0;
+                }
                 forkPrefix = new ReplayResult.ForkPrefix(image.forkRecord().ppid(), image.forkRecord().lineNo(),
                         prefixFidelity, prefixNanos);
             } else {
                 run = new ImageRun(root, fidelity, family);
             }
-            if (options.timing() == ReplayTiming.SERIAL || image.tids().size() <= 1 && options.timing() == ReplayTiming.ASAP) {
+            if (options.virtual()) {
+                virtualNanos += runInVirtualTime(image, run, options, selected, latencies);
+            } else if (options.timing() == ReplayTiming.SERIAL
+                    || image.tids().size() <= 1 && options.timing() == ReplayTiming.ASAP) {
                 Map<String, Histogram> mine = new HashMap<>();
                 for (Step step : image.steps()) {
                     run.run(step, mine);
@@ -179,14 +216,17 @@ public final class Replayer {
             maps = mm.procMaps();
             run.exitChildren();
         }
-        long wall = System.nanoTime() - started - prefixNanos;
+        long elapsed = options.virtual() ? virtualNanos : System.nanoTime() - started - prefixNanos;
         Map<String, ReplayResult.OpStats> ops = new LinkedHashMap<>();
         latencies.forEach((op, h) -> ops.put(op, new ReplayResult.OpStats(h.getTotalCount(),
-                wall == 0 ? 0 : h.getTotalCount() * 1e9 / wall, h.getMean() / 1e3,
+                elapsed == 0 ? 0 : h.getTotalCount() * 1e9 / elapsed, h.getMean() / 1e3,
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3)));
+        CostProfile costs = options.virtualClock();
         return new ReplayResult(script.source(), script.pid(), selected.label(), options.timing(), options.speed(),
-                script.images().size(), fidelity, wall, ops, counters,
-                new ReplayResult.WaitStats(waits[0], waits[1], waits[2], waits[3]), violations, maps, forkPrefix);
+                script.images().size(), fidelity, elapsed, ops, counters,
+                new ReplayResult.WaitStats(waits[0], waits[1], waits[2], waits[3]), violations, maps, forkPrefix,
+                costs == null ? null : new ReplayResult.Profile(costs.name(), costs.hash()),
+                costs == null ? 0 : options.seed());
     }
 
     /**
@@ -218,31 +258,52 @@ public final class Replayer {
     }
 
     /**
-     * One Java thread per traced thread. Thread {@code i} starts once every step that precedes its first step
-     * in the file is done: it waits for each other thread's progress counter to reach the number of that
-     * thread's steps before its own first step. The wait graph follows file order, so it has no cycle.
+     * An image's steps split by traced thread, the threads numbered in the file order of their first step (not
+     * in {@link Image#tids()}'s order, which is an immutable set's and changes from one JVM to the next: under
+     * the virtual clock a thread's number is its simulated core and decides ties, so it must not).
+     * {@code needBefore[i][u]} is how many of thread {@code u}'s steps precede thread {@code i}'s first step in
+     * the file: thread {@code i} starts once every thread {@code u} has replayed that many. The wait graph
+     * follows file order, so it has no cycle.
+     */
+    private record ThreadPlan(List<Integer> tids, List<List<Step>> perThread, int[][] needBefore) {
+        static ThreadPlan of(Image image) {
+            Map<Integer, Integer> slotOf = new LinkedHashMap<>();
+            for (Step step : image.steps()) {
+                slotOf.putIfAbsent(step.tid(), slotOf.size());
+            }
+            int n = slotOf.size();
+            List<List<Step>> perThread = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                perThread.add(new ArrayList<>());
+            }
+            int[][] needBefore = new int[n][];
+            int[] seen = new int[n];
+            for (Step step : image.steps()) {
+                int slot = slotOf.get(step.tid());
+                if (needBefore[slot] == null) {
+                    needBefore[slot] = seen.clone();
+                }
+                seen[slot]++;
+                perThread.get(slot).add(step);
+            }
+            return new ThreadPlan(List.copyOf(slotOf.keySet()), perThread, needBefore);
+        }
+
+        int threads() {
+            return tids.size();
+        }
+    }
+
+    /**
+     * One Java thread per traced thread, each starting once the steps before its first one are done
+     * ({@link ThreadPlan}); a thread waits for the others' progress counters by polling.
      */
     private static void runThreaded(Image image, ImageRun run, ReplayOptions options, Map<String, Histogram> latencies) {
-        List<Integer> tids = new ArrayList<>(image.tids());
-        Map<Integer, Integer> slotOf = new HashMap<>();
-        for (int i = 0; i < tids.size(); i++) {
-            slotOf.put(tids.get(i), i);
-        }
-        int n = tids.size();
-        List<List<Step>> perThread = new ArrayList<>();
-        int[][] needBefore = new int[n][];
-        int[] seen = new int[n];
-        for (int i = 0; i < n; i++) {
-            perThread.add(new ArrayList<>());
-        }
-        for (Step step : image.steps()) {
-            int slot = slotOf.get(step.tid());
-            if (needBefore[slot] == null) {
-                needBefore[slot] = seen.clone();
-            }
-            seen[slot]++;
-            perThread.get(slot).add(step);
-        }
+        ThreadPlan plan = ThreadPlan.of(image);
+        List<Integer> tids = plan.tids();
+        List<List<Step>> perThread = plan.perThread();
+        int[][] needBefore = plan.needBefore();
+        int n = plan.threads();
         AtomicIntegerArray progress = new AtomicIntegerArray(n);
         long t0 = image.steps().isEmpty() ? 0 : image.steps().get(0).event().timeNs();
         long wallStart = System.nanoTime();
@@ -292,6 +353,84 @@ public final class Replayer {
             throw new IllegalStateException("replay thread for tid " + tids.get(first.getKey()) + " failed: "
                     + first.getValue(), first.getValue());
         }
+    }
+
+    /**
+     * The image in virtual time: one simulated thread (a core of its own) per traced thread, on one
+     * {@link VirtualScheduler}; returns the virtual time the image took. A thread waiting to start parks through
+     * the seam, and the thread whose step completes its condition wakes it ({@code wakeAt}), so the wait costs a
+     * wake-up, not a polling interval. {@link ReplayTiming#ORIGINAL}'s gaps are virtual sleeps from the image's
+     * virtual start.
+     *
+     * @throws SimulationFailedException when a thread threw, deadlocked or blocked outside the seam
+     */
+    private static long runInVirtualTime(Image image, ImageRun run, ReplayOptions options, Strategies.Selected selected,
+            Map<String, Histogram> latencies) {
+        ThreadPlan plan = ThreadPlan.of(image);
+        int n = plan.threads();
+        // Written and read only by the simulated thread holding the scheduler's baton, whose hand-over is a
+        // volatile write the next holder reads: a plain array suffices.
+        int[] progress = new int[n];
+        Map<Long, List<Integer>> wakeAt = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            for (int u = 0; u < n; u++) {
+                int need = plan.needBefore()[i][u];
+                if (need > 0) {
+                    wakeAt.computeIfAbsent(progressKey(u, need), k -> new ArrayList<>()).add(i);
+                }
+            }
+        }
+        long t0 = image.steps().isEmpty() ? 0 : image.steps().get(0).event().timeNs();
+        VirtualScheduler scheduler = new VirtualScheduler(options.virtualClock(), options.seed());
+        Thread[] threads = new Thread[n];
+        List<Map<String, Histogram>> perThreadLatencies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int slot = i;
+            Map<String, Histogram> mine = new HashMap<>();
+            perThreadLatencies.add(mine);
+            String name = "replay-tid-" + plan.tids().get(i);
+            String gate = name + " waiting for the steps before its first";
+            threads[i] = scheduler.spawn(name, () -> {
+                int[] need = plan.needBefore()[slot];
+                for (int u = 0; u < n; u++) {
+                    while (progress[u] < need[u]) {
+                        Sched.park(gate);
+                    }
+                }
+                for (Step step : plan.perThread().get(slot)) {
+                    if (options.timing() == ReplayTiming.ORIGINAL) {
+                        long due = (long) ((step.event().timeNs() - t0) / options.speed());
+                        Sched.sleepNanos(due - Sched.nanoTime());
+                    }
+                    run.run(step, mine);
+                    progress[slot]++;
+                    for (int waiter : wakeAt.getOrDefault(progressKey(slot, progress[slot]), List.of())) {
+                        Sched.unpark(threads[waiter]);
+                    }
+                }
+            });
+        }
+        long took = simulate(scheduler, selected);
+        perThreadLatencies.forEach(m -> merge(latencies, m));
+        return took;
+    }
+
+    private static long progressKey(int slot, int count) {
+        return (long) slot << 32 | count;
+    }
+
+    /**
+     * Runs the threads spawned on {@code scheduler} to their end; returns the virtual time they took.
+     *
+     * @throws SimulationFailedException naming {@code selected} when the simulation could not finish
+     */
+    private static long simulate(VirtualScheduler scheduler, Strategies.Selected selected) {
+        try {
+            scheduler.run(STALL_MILLIS);
+        } catch (SimulationException e) {
+            throw new SimulationFailedException(selected.label(), e);
+        }
+        return scheduler.elapsedNanos();
     }
 
     /**
@@ -378,9 +517,9 @@ public final class Replayer {
          * this address space's mmap write lock. An engine failure here is not a difference: it propagates.
          */
         private Mm fork(ForkStep step, Map<String, Histogram> latencies) {
-            long t0 = System.nanoTime();
+            long t0 = Sched.nanoTime();
             Mm child = mm.fork();
-            record(latencies, "fork", System.nanoTime() - t0);
+            record(latencies, "fork", Sched.nanoTime() - t0);
             family.add(child);
             fidelity.fork();
             return child;
@@ -393,16 +532,16 @@ public final class Replayer {
             if (child == null) {
                 return;
             }
-            long t0 = System.nanoTime();
+            long t0 = Sched.nanoTime();
             child.exit();
-            record(latencies, "child_exit", System.nanoTime() - t0);
+            record(latencies, "child_exit", Sched.nanoTime() - t0);
         }
 
         private void syscall(SyscallStep step, Map<String, Histogram> latencies) {
             Syscall s = step.event();
             String got;
             long result;
-            long t0 = System.nanoTime();
+            long t0 = Sched.nanoTime();
             try {
                 result = call(step);
                 got = null;
@@ -415,7 +554,7 @@ public final class Replayer {
                 result = Long.MIN_VALUE;
                 got = "exception " + e;
             }
-            record(latencies, s.name(), System.nanoTime() - t0);
+            record(latencies, s.name(), Sched.nanoTime() - t0);
             if (got == null && result == s.ret()) {
                 fidelity.syscall(null);
             } else {
@@ -525,7 +664,7 @@ public final class Replayer {
         }
 
         private void fault(PageFault f, Map<String, Histogram> latencies) {
-            long t0 = System.nanoTime();
+            long t0 = Sched.nanoTime();
             FaultOutcome outcome;
             String error = null;
             try {
@@ -536,7 +675,7 @@ public final class Replayer {
                 outcome = FaultOutcome.SEGV;
                 error = "exception " + e;
             }
-            record(latencies, f.user() ? "fault" : "fault_kernel", System.nanoTime() - t0);
+            record(latencies, f.user() ? "fault" : "fault_kernel", Sched.nanoTime() - t0);
             if (!f.user()) {
                 fidelity.kernelFault();
             } else if (outcome == FaultOutcome.MAPPED) {
@@ -548,14 +687,14 @@ public final class Replayer {
         }
 
         private void execMapping(Mmap2Record r, Map<String, Histogram> latencies) {
-            long t0 = System.nanoTime();
+            long t0 = Sched.nanoTime();
             String error = null;
             try {
                 mapAtExec(r);
             } catch (RuntimeException e) {
                 error = e.toString();
             }
-            record(latencies, "exec_mapping", System.nanoTime() - t0);
+            record(latencies, "exec_mapping", Sched.nanoTime() - t0);
             if (error == null) {
                 fidelity.mapping();
             } else {
