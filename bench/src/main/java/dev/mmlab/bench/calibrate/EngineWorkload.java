@@ -94,12 +94,15 @@ record EngineWorkload(String name, Function<ScenarioContext, Runnable> setup) {
                     return () -> ctx.mm().munmap(base, span);
                 }),
                 new EngineWorkload("mprotect-split", ctx -> {
-                    long span = 2L * calls * PAGE_SIZE;
-                    long base = anon(ctx, span, 0);
+                    // Map three pages, make the middle one read-only (two splits), unmap: few VMAs at any time,
+                    // as in the scenarios, so that a tree publish costs what it costs them.
                     Mm mm = ctx.mm();
+                    long at = ctx.arena(3 * PAGE_SIZE);
                     return () -> {
                         for (int i = 0; i < calls; i++) {
-                            mm.mprotect(base + 2L * i * PAGE_SIZE, PAGE_SIZE, PROT_READ);
+                            mm.mmapAnon(at, 3 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_FIXED);
+                            mm.mprotect(at + PAGE_SIZE, PAGE_SIZE, PROT_READ);
+                            mm.munmap(at, 3 * PAGE_SIZE);
                         }
                     };
                 }),

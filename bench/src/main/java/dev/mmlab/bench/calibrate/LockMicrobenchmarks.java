@@ -10,8 +10,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * What the lock and cache steps cost a Java program on this machine: the primitives the strategies' locks
  * are made of ({@code java.util.concurrent.atomic}, {@link LockSupport}), each timed in a loop after a
- * warm-up, the median of several repetitions. Two-thread measurements cannot pin threads to CPUs from Java:
- * on a busy machine the two may share one, which shows as a slow, noisy median.
+ * warm-up, the median of several repetitions. Two-thread measurements cannot pin threads to CPUs from Java,
+ * so they take the median of short batches: a batch in which the two shared one CPU falls out.
  */
 final class LockMicrobenchmarks {
     private final int reps;
@@ -37,9 +37,9 @@ final class LockMicrobenchmarks {
         out.put(Cost.SPIN, new StepEstimate(Cost.SPIN, median(this::spin),
                 "Java: Thread.onSpinWait in a loop, ns per turn" + k));
         out.put(Cost.LINE_TRANSFER, new StepEstimate(Cost.LINE_TRANSFER, median(this::lineRoundTrip) / 2,
-                "Java: two threads ping-pong one AtomicLong with increments, half a round trip" + k));
+                "Java: two threads ping-pong one AtomicLong with increments, half a round trip (median of batches of 1000)" + k));
         out.put(Cost.WAKEUP, new StepEstimate(Cost.WAKEUP, median(this::parkRoundTrip) / 2,
-                "Java: two threads hand a token back and forth with LockSupport.park/unpark, half a round trip" + k));
+                "Java: two threads hand a token back and forth with LockSupport.park/unpark, half a round trip (median of batches of 20)" + k));
         return out;
     }
 
@@ -88,11 +88,16 @@ final class LockMicrobenchmarks {
         return (System.nanoTime() - t) / (double) turns;
     }
 
-    /** ns per round trip: this thread makes the count odd, the partner even again. */
+    /**
+     * ns per round trip: this thread makes the count odd, the partner even again. The median of batches:
+     * when another program takes one of the two CPUs for a time slice, the batches it lands in fall out.
+     */
     private double lineRoundTrip() {
         AtomicLong counter = new AtomicLong();
+        long batch = 1000;
+        long batches = trips / batch;
         Thread partner = new Thread(() -> {
-            for (long i = 0; i < trips; i++) {
+            for (long i = 0; i < batches * batch; i++) {
                 while ((counter.get() & 1) == 0) {
                     // busy: the cost of the transfer, not of a pause, is what is measured
                 }
@@ -101,24 +106,29 @@ final class LockMicrobenchmarks {
         }, "mmlab-calibrate-pong");
         partner.setDaemon(true);
         partner.start();
-        long t = System.nanoTime();
-        for (long i = 0; i < trips; i++) {
-            counter.incrementAndGet();
-            while ((counter.get() & 1) != 0) {
-                // busy, as above
+        double[] per = new double[(int) batches];
+        for (int b = 0; b < batches; b++) {
+            long t = System.nanoTime();
+            for (long i = 0; i < batch; i++) {
+                counter.incrementAndGet();
+                while ((counter.get() & 1) != 0) {
+                    // busy, as above
+                }
             }
+            per[b] = (System.nanoTime() - t) / (double) batch;
         }
-        double ns = (System.nanoTime() - t) / (double) trips;
         join(partner);
-        return ns;
+        return Medians.of(per);
     }
 
     /** ns per round trip: the token goes to the partner and back, each side parked until it has it. */
     private double parkRoundTrip() {
         AtomicLong turn = new AtomicLong();
         Thread self = Thread.currentThread();
+        long batch = 20;
+        long batches = handoffs / batch;
         Thread partner = new Thread(() -> {
-            for (long i = 0; i < handoffs; i++) {
+            for (long i = 0; i < batches * batch; i++) {
                 while (turn.get() != 2 * i + 1) {
                     LockSupport.park(this);
                 }
@@ -128,17 +138,21 @@ final class LockMicrobenchmarks {
         }, "mmlab-calibrate-wake");
         partner.setDaemon(true);
         partner.start();
-        long t = System.nanoTime();
-        for (long i = 0; i < handoffs; i++) {
-            turn.incrementAndGet();
-            LockSupport.unpark(partner);
-            while (turn.get() != 2 * i + 2) {
-                LockSupport.park(this);
+        double[] per = new double[(int) batches];
+        long i = 0;
+        for (int b = 0; b < batches; b++) {
+            long t = System.nanoTime();
+            for (long j = 0; j < batch; j++, i++) {
+                turn.incrementAndGet();
+                LockSupport.unpark(partner);
+                while (turn.get() != 2 * i + 2) {
+                    LockSupport.park(this);
+                }
             }
+            per[b] = (System.nanoTime() - t) / (double) batch;
         }
-        double ns = (System.nanoTime() - t) / (double) handoffs;
         join(partner);
-        return ns;
+        return Medians.of(per);
     }
 
     private static void join(Thread t) {

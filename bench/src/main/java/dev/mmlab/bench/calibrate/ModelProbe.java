@@ -31,14 +31,19 @@ public final class ModelProbe {
             Cost.WAKEUP, Cost.SPIN);
 
     private final boolean quick;
-    private final int warmups;
+    /**
+     * How long every workload runs, round after round, before any is timed: the engine's paths must be
+     * compiled by C2 (thousands of calls each), or the fit prices the interpreter.
+     */
+    private final long warmupNanos;
     private final int reps;
     private final int pages;
+    private int warmupRounds;
 
     public ModelProbe(boolean quick) {
         this.quick = quick;
-        this.warmups = quick ? 4 : 12;
-        this.reps = quick ? 5 : 9;
+        this.warmupNanos = quick ? 1_500_000_000L : 8_000_000_000L;
+        this.reps = quick ? 5 : 11;
         this.pages = quick ? 1024 : 4096;
     }
 
@@ -57,18 +62,25 @@ public final class ModelProbe {
         return new Calibration("model", steps, notes);
     }
 
-    /** The median wall-clock nanoseconds of each workload's timed part, the workloads interleaved. */
+    /**
+     * The median wall-clock nanoseconds of each workload's timed part, after the warm-up; the workloads are
+     * interleaved, so that a slow spell of the machine spreads over all of them.
+     */
     private double[] time(List<EngineWorkload> workloads) {
+        long warmEnd = System.nanoTime() + warmupNanos;
+        for (int round = 0; round < 2 || System.nanoTime() < warmEnd; round++) {
+            for (EngineWorkload w : workloads) {
+                w.setup().apply(EngineWorkload.freshContext()).run();
+            }
+            warmupRounds = round + 1;
+        }
         double[][] samples = new double[workloads.size()][reps];
-        for (int round = 0; round < warmups + reps; round++) {
+        for (int round = 0; round < reps; round++) {
             for (int i = 0; i < workloads.size(); i++) {
                 Runnable body = workloads.get(i).setup().apply(EngineWorkload.freshContext());
                 long t = System.nanoTime();
                 body.run();
-                long ns = System.nanoTime() - t;
-                if (round >= warmups) {
-                    samples[i][round - warmups] = ns;
-                }
+                samples[i][round] = System.nanoTime() - t;
             }
         }
         double[] out = new double[workloads.size()];
@@ -120,7 +132,8 @@ public final class ModelProbe {
             residuals.append(String.format(" %s %+.1f%%", workloads.get(rows.get(r)).name(), (predicted - 1) * 100));
         }
         notes.add("model probe: " + ProbeAddressSpace.STRATEGY + " strategy, single thread, " + workloads.size()
-                + " workloads timed on the wall clock (" + warmups + " warm-ups, median of " + reps + "), steps "
+                + " workloads timed on the wall clock (after " + warmupRounds + " warm-up rounds, " + warmupNanos / 1_000_000_000.0
+                + " s; median of " + reps + "), steps "
                 + "counted through the seam, lock steps taken out, engine steps fitted by non-negative least squares");
         notes.add(residuals.toString());
         for (int j = 0; j < unknowns.size(); j++) {

@@ -40,6 +40,33 @@ class CalibrateCommandTest {
     }
 
     @Test
+    void theModelSourceWritesAProfileTheVirtualClockRunsWith(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("model.profile");
+        Files.writeString(file, "an old profile, replaced once the measurement succeeded");
+        Cli r = run("calibrate", "--source", "model", "--quick", "--out", file.toString());
+        assertThat(r.rc()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("wrote " + file, "linux-x86");
+
+        CostProfile profile = CostProfile.named(file.toString());
+        for (Cost step : Cost.values()) {
+            String how = profile.source(step);
+            if (how.startsWith("not measured") || how.contains("the fit puts it at 0")) {
+                continue;
+            }
+            assertThat(profile.nanos(step)).as(step + ": " + how).isPositive();
+        }
+        for (Cost measured : List.of(Cost.FAULT_ANON, Cost.SYSCALL, Cost.ATOMIC_LOCAL, Cost.LINE_TRANSFER, Cost.WAKEUP)) {
+            assertThat(profile.source(measured)).as(measured.name()).doesNotContain("not measured");
+        }
+        assertThat(Files.readString(file)).contains("# fit residual per workload", "# command: mmlab calibrate --source model");
+
+        Cli virtual = run("compare", "--clock", "virtual", "--profile", file.toString(), "--cores", "1",
+                "--duration", "0.0005", "--scenario", "page-fault1", "--strategy", "rwsem");
+        assertThat(virtual.rc()).as(virtual.out() + virtual.err()).isZero();
+        assertThat(virtual.out()).contains("workers/page");
+    }
+
+    @Test
     void aMissingCompilerIsAOneLineUsageError(@TempDir Path dir) {
         assumeTrue(System.getProperty("os.name").equals("Linux"), "the kernel probe measures Linux");
         System.setProperty("mmlab.cc", dir.resolve("no-such-cc").toString());
