@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "mmlab", mixinStandardHelpOptions = true, versionProvider = MmlabCommand.Version.class,
         description = "Compare mm locking strategies on a model of a Linux address space.",
-        subcommands = {ListCommand.class, CompareCommand.class, CheckCommand.class, JmhCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {ListCommand.class, CompareCommand.class, CheckCommand.class, CalibrateCommand.class,
+            JmhCommand.class, CommandLine.HelpCommand.class})
 public final class MmlabCommand implements Runnable {
     public static final int OK = 0;
     public static final int VIOLATIONS = 1;
@@ -33,7 +33,7 @@ public final class MmlabCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: list, compare, check or jmh");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: list, compare, check, calibrate or jmh");
     }
 
     public static void main(String[] args) {
