@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Hands out pages, optionally up to a limit (then allocation fails: the fault returns OOM) and optionally
@@ -30,10 +31,13 @@ public final class PageAllocator {
     private final double stallProbability;
     private final LatencyModel stallLatency;
     private final Set<Page> live = ConcurrentHashMap.newKeySet();
-    /** Pages reserved against the limit: taken before a page exists, given back when it is freed. */
+    /**
+     * Pages reserved against the limit: taken before a page exists, given back when it is freed. Only with a
+     * limit: one word every allocation of every thread updates would serialise them on its cache line.
+     */
     private final AtomicLong reserved = new AtomicLong();
-    private final AtomicLong allocated = new AtomicLong();
-    private final AtomicLong freed = new AtomicLong();
+    private final LongAdder allocated = new LongAdder();
+    private final LongAdder freed = new LongAdder();
     private final AtomicLong stalls = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final ThreadLocal<SplittableRandom> random;
@@ -83,27 +87,36 @@ public final class PageAllocator {
             stalls.incrementAndGet();
             stallLatency.sleep(random.get());
         }
-        // Reserve first, with a CAS, so racing allocations can never exceed the limit together.
+        if (limitPages > 0 && !reserve()) {
+            failures.incrementAndGet();
+            return null;
+        }
+        Page page = new Page(this, kind, file, index, content);
+        live.add(page);
+        allocated.increment();
+        return page;
+    }
+
+    /** Reserve a page against the limit, with a CAS, so that racing allocations never exceed it together. */
+    private boolean reserve() {
         long now;
         do {
             now = reserved.get();
-            if (limitPages > 0 && now >= limitPages) {
-                failures.incrementAndGet();
-                return null;
+            if (now >= limitPages) {
+                return false;
             }
         } while (!reserved.compareAndSet(now, now + 1));
-        Page page = new Page(this, kind, file, index, content);
-        live.add(page);
-        allocated.incrementAndGet();
-        return page;
+        return true;
     }
 
     void free(Page page) {
         if (!live.remove(page)) {
             throw new IllegalStateException("double free of " + page);
         }
-        freed.incrementAndGet();
-        reserved.decrementAndGet();
+        freed.increment();
+        if (limitPages > 0) {
+            reserved.decrementAndGet();
+        }
     }
 
     /** Pages allocated and not yet freed (a snapshot view). */
@@ -112,11 +125,11 @@ public final class PageAllocator {
     }
 
     public long allocatedCount() {
-        return allocated.get();
+        return allocated.sum();
     }
 
     public long freedCount() {
-        return freed.get();
+        return freed.sum();
     }
 
     public long stallCount() {

@@ -282,7 +282,7 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread me = me();
         progress++;
         SimThread t = (SimThread) thread;
-        long wakeAt = me.clock + profile.nanos(t.spinning ? Cost.LINE_TRANSFER : Cost.WAKEUP);
+        long wakeAt = me.clock + profile.nanos(t.spinning ? Cost.SPIN_HANDOFF : Cost.WAKEUP);
         switch (t.phase) {
             case PARKED:
                 t.readyAt = Math.max(t.clock, wakeAt);

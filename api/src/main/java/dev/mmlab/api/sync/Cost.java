@@ -45,6 +45,18 @@ public enum Cost {
     LINE_TRANSFER,
     /** Waking a parked thread until it runs (the waker's {@code unpark} to the sleeper's return). */
     WAKEUP,
+    /**
+     * Handing a lock to a waiter that spins for it (a kernel spinlock, rwsem optimistic spinning): in the
+     * kernel the lock word's line moves to the waiter. mmlab's wall clock parks such a waiter instead
+     * ({@link Sched#parkSpinning}), so a profile of the model's own costs prices it as a wake-up.
+     */
+    SPIN_HANDOFF,
     /** One turn of a spin-wait. */
-    SPIN
+    SPIN,
+    /**
+     * The scenario harness timing and recording one operation (its clock reads and latency histogram): the
+     * kernel has no such step, so kernel profiles price it 0; a profile of the model's own costs prices what
+     * this JVM spends, so that a virtual run predicts the wall clock's.
+     */
+    RECORD
 }

@@ -24,4 +24,6 @@ ATOMIC_LOCAL = 20      # a LOCK-prefixed read-modify-write on a line already in 
 READ_LOCAL = 2         # a load that hits this core's L1
 LINE_TRANSFER = 80     # moving a modified line from another core of the same socket: 100-200 cycles (David, Guerraoui, Trigonakis, SOSP 2013), 50-100 ns
 WAKEUP = 2000          # from the waker's wake_up_process to the sleeper running on another core: 2-5 us (futex wake-up latency)
+SPIN_HANDOFF = 80      # a lock handed to a spinning waiter: its line moves to the waiter's core, as LINE_TRANSFER
 SPIN = 20              # one turn of a spin-wait with a pause instruction (40-140 cycles on Skylake and later)
+RECORD = 0             # the harness's own timing of an operation: the kernel has none (a model profile measures mmlab's)

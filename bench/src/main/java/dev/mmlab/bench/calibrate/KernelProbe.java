@@ -136,8 +136,12 @@ public final class KernelProbe {
                 + "pages, ns per extra page (PTE copied, write-protected, page shared), " + k));
         boolean pinned = raw.getOrDefault("cpus", 1.0) >= 2;
         String twoCpus = pinned ? "two threads pinned to two CPUs" : "two threads on the only CPU (no transfer measured)";
-        r.then("line_round_trip", t -> put(steps, Cost.LINE_TRANSFER, t / 2, twoCpus + " ping-pong one counter with "
-                + "atomic increments, half a round trip (median of batches of 1000 round trips), " + k));
+        r.then("line_round_trip", t -> {
+            String how = twoCpus + " ping-pong one counter with atomic increments, half a round trip (median of "
+                    + "batches of 1000 round trips), " + k;
+            put(steps, Cost.LINE_TRANSFER, t / 2, how);
+            put(steps, Cost.SPIN_HANDOFF, t / 2, "the kernel's spinning waiter takes the lock's line: " + how);
+        });
         r.then("futex_round_trip", t -> put(steps, Cost.WAKEUP, t / 2, twoCpus + " hand a futex word back and forth "
                 + "(FUTEX_WAIT / FUTEX_WAKE), half a round trip (median of batches of 20 round trips), " + k));
         r.then("atomic_local", a -> put(steps, Cost.ATOMIC_LOCAL, a, "atomic increments of a line this CPU holds, ns "

@@ -17,13 +17,15 @@ final class LockMicrobenchmarks {
     private final int reps;
     private final long loops;
     private final long trips;
-    private final long handoffs;
+    private final long wakeups;
+    /** How long a thread works with the token in the wake-up measurement: about as long as a lock is held. */
+    private static final long WORK_NANOS = 2_000;
 
     LockMicrobenchmarks(boolean quick) {
         this.reps = quick ? 3 : 7;
         this.loops = quick ? 2_000_000 : 20_000_000;
         this.trips = quick ? 20_000 : 200_000;
-        this.handoffs = quick ? 1_000 : 10_000;
+        this.wakeups = quick ? 100 : 1_000;
     }
 
     /** Each lock step, measured. */
@@ -38,8 +40,12 @@ final class LockMicrobenchmarks {
                 "Java: Thread.onSpinWait in a loop, ns per turn" + k));
         out.put(Cost.LINE_TRANSFER, new StepEstimate(Cost.LINE_TRANSFER, median(this::lineRoundTrip) / 2,
                 "Java: two threads ping-pong one AtomicLong with increments, half a round trip (median of batches of 1000)" + k));
-        out.put(Cost.WAKEUP, new StepEstimate(Cost.WAKEUP, median(this::parkRoundTrip) / 2,
-                "Java: two threads hand a token back and forth with LockSupport.park/unpark, half a round trip (median of batches of 20)" + k));
+        double wakeup = median(this::wakeupAcrossCpus);
+        String how = "Java: LockSupport.unpark to the parked thread running, after it slept about as long as a lock "
+                + "waiter does (1-2 us) on a CPU of its own, median of " + wakeups + " wake-ups" + k;
+        out.put(Cost.WAKEUP, new StepEstimate(Cost.WAKEUP, wakeup, how));
+        out.put(Cost.SPIN_HANDOFF, new StepEstimate(Cost.SPIN_HANDOFF, wakeup,
+                "the wall clock parks a spinning waiter (Sched.parkSpinning), so handing it a lock is a wake-up: " + how));
         return out;
     }
 
@@ -121,38 +127,51 @@ final class LockMicrobenchmarks {
         return Medians.of(per);
     }
 
-    /** ns per round trip: the token goes to the partner and back, each side parked until it has it. */
-    private double parkRoundTrip() {
+    /**
+     * ns from {@code unpark} to the parked thread running again, after a sleep as short as a lock waiter's.
+     * The two threads pass a token back and forth; the waker works on briefly after its {@code unpark}, so
+     * the two overlap and sit on two CPUs, then parks a microsecond or two before the token comes back. The
+     * sleep's length matters on a virtual machine: a vCPU idle for more than a few microseconds is halted, and
+     * waking it took 25-40 us here against about 2 us after a short sleep.
+     */
+    private double wakeupAcrossCpus() {
         AtomicLong turn = new AtomicLong();
+        AtomicLong handedAt = new AtomicLong();
+        double[] latency = new double[(int) wakeups];
         Thread self = Thread.currentThread();
-        long batch = 20;
-        long batches = handoffs / batch;
-        Thread partner = new Thread(() -> {
-            for (long i = 0; i < batches * batch; i++) {
-                while (turn.get() != 2 * i + 1) {
-                    LockSupport.park(this);
-                }
-                turn.incrementAndGet();
-                LockSupport.unpark(self);
-            }
-        }, "mmlab-calibrate-wake");
+        Thread partner = new Thread(() -> passToken(turn, handedAt, latency, 1, self), "mmlab-calibrate-wake");
         partner.setDaemon(true);
         partner.start();
-        double[] per = new double[(int) batches];
-        long i = 0;
-        for (int b = 0; b < batches; b++) {
-            long t = System.nanoTime();
-            for (long j = 0; j < batch; j++, i++) {
-                turn.incrementAndGet();
-                LockSupport.unpark(partner);
-                while (turn.get() != 2 * i + 2) {
-                    LockSupport.park(this);
-                }
-            }
-            per[b] = (System.nanoTime() - t) / (double) batch;
-        }
+        passToken(turn, handedAt, latency, 0, partner);
         join(partner);
-        return Medians.of(per);
+        return Medians.of(latency);
+    }
+
+    /**
+     * One side of {@link #wakeupAcrossCpus}: turn {@code t} (of the side {@code t % 2}) notes how long its
+     * wake-up took ({@code latency[t - 1]}), works, and hands the token to {@code other}.
+     */
+    private void passToken(AtomicLong turn, AtomicLong handedAt, double[] latency, int side, Thread other) {
+        for (long t = side; t <= latency.length; t += 2) {
+            while (turn.get() != t) {
+                LockSupport.park(this);
+            }
+            if (t > 0) {
+                latency[(int) t - 1] = System.nanoTime() - handedAt.get();
+            }
+            busy(WORK_NANOS);
+            handedAt.set(System.nanoTime());
+            turn.incrementAndGet();
+            LockSupport.unpark(other);
+            busy(WORK_NANOS / 5);
+        }
+    }
+
+    private static void busy(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
     }
 
     private static void join(Thread t) {

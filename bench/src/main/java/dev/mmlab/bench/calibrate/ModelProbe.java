@@ -1,7 +1,10 @@
 package dev.mmlab.bench.calibrate;
 
 import dev.mmlab.api.sync.Cost;
+import dev.mmlab.bench.scenario.MeasureWindow;
+import dev.mmlab.bench.scenario.OpRecorder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -28,7 +31,7 @@ import java.util.Set;
 public final class ModelProbe {
     /** The steps the virtual clock charges for locks and cache lines, measured directly, not fitted. */
     private static final Set<Cost> LOCK_STEPS = EnumSet.of(Cost.ATOMIC_LOCAL, Cost.READ_LOCAL, Cost.LINE_TRANSFER,
-            Cost.WAKEUP, Cost.SPIN);
+            Cost.WAKEUP, Cost.SPIN_HANDOFF, Cost.SPIN, Cost.RECORD);
 
     private final boolean quick;
     /**
@@ -52,6 +55,9 @@ public final class ModelProbe {
         double[] nanos = time(workloads);
         Map<Cost, StepEstimate> steps = new EnumMap<>(Cost.class);
         steps.putAll(new LockMicrobenchmarks(quick).measure());
+        steps.put(Cost.RECORD, new StepEstimate(Cost.RECORD, recording(),
+                "the scenario harness's OpRecorder: start, record and the stop check of one operation in a loop, ns "
+                        + "each, median of " + reps));
         List<StepCounter.Counts> counts = new ArrayList<>();
         for (EngineWorkload w : workloads) {
             Runnable body = w.setup().apply(EngineWorkload.freshContext());
@@ -60,6 +66,23 @@ public final class ModelProbe {
         List<String> notes = new ArrayList<>();
         fit(workloads, nanos, counts, steps, notes);
         return new Calibration("model", steps, notes);
+    }
+
+    /** ns per operation the scenario harness spends around it on the wall clock: timing, recording, stop check. */
+    private double recording() {
+        MeasureWindow window = new MeasureWindow();
+        window.open(System.nanoTime());
+        OpRecorder recorder = new OpRecorder(window);
+        int ops = quick ? 200_000 : 2_000_000;
+        double[] samples = new double[reps + 1];
+        for (int r = 0; r < samples.length; r++) {
+            long t = System.nanoTime();
+            for (int i = 0; i < ops && !recorder.stopping(); i++) {
+                recorder.record("op", recorder.start());
+            }
+            samples[r] = (System.nanoTime() - t) / (double) ops;
+        }
+        return Medians.of(Arrays.copyOfRange(samples, 1, samples.length)); // the first warms up
     }
 
     /**

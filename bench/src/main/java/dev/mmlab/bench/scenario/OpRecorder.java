@@ -1,5 +1,6 @@
 package dev.mmlab.bench.scenario;
 
+import dev.mmlab.api.sync.Cost;
 import dev.mmlab.api.sync.Sched;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -47,6 +48,7 @@ public final class OpRecorder {
         if (window.contains(startNanos)) {
             histogram(op).recordValue(Math.max(1, end - startNanos));
         }
+        Sched.cost(Cost.RECORD); // after the end: the recording is between operations, as on the wall clock
     }
 
     /** Whether the run is over: a step that loops internally returns soon after this turns true. */
