@@ -22,6 +22,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KernelDriver {
     static final String SOURCE = "oracle-driver.c";
+    /**
+     * Where the window starts, in the driver's process and in the model: 32 TiB, far below the top-down mmap
+     * area and far above any heap, and 2 MiB aligned as the issue's 512-page window is.
+     */
+    public static final long WINDOW_BASE = 0x200000000000L;
     private static final long TIMEOUT_SECONDS = 60;
 
     private final Path executable;
@@ -121,7 +126,7 @@ public final class KernelDriver {
             }
             Files.writeString(input, sb, StandardCharsets.UTF_8);
             // Input and errors through files, so a long script cannot fill a pipe while its output is read.
-            Process p = new ProcessBuilder(List.of(executable.toString())).redirectInput(input.toFile())
+            Process p = new ProcessBuilder(List.of(executable.toString(), "0x" + Long.toHexString(WINDOW_BASE))).redirectInput(input.toFile())
                     .redirectError(errors.toFile()).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

@@ -2,6 +2,7 @@ package dev.mmlab.bench.oracle;
 
 import dev.mmlab.bench.replay.MapsComparison;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ import java.util.Map;
 public record OracleOutput(Map<String, String> settings, List<String> results, List<MapsComparison.Line> maps,
         List<Smaps> smaps) {
     public OracleOutput {
-        settings = Map.copyOf(settings);
+        settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         results = List.copyOf(results);
         maps = List.copyOf(maps);
         smaps = List.copyOf(smaps);

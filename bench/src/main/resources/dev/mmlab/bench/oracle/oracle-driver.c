@@ -25,7 +25,8 @@
  *   smaps START END SIZE_KB RSS_KB ANON_KB DIRTY_KB LOCKED
  * DIRTY is Private_Dirty + Shared_Dirty; LOCKED is 1 when VmFlags has "lo".
  *
- * Where the window is: a fixed address far from everything the loader, libc and the heap use, checked free
+ * Where the window is: the address given as the one argument, far from everything the loader, libc and the heap
+ * use (mmlab passes 0x200000000000, 32 TiB: below the mmap area, above any heap), checked free
  * (with a guard page each side) by a MAP_FIXED_NOREPLACE reservation that is unmapped again before the script.
  * Transparent huge pages are off for the whole process (PR_SET_THP_DISABLE): the model has no THP, and the
  * 512-page window is one aligned 2 MiB block that a THP fault would fill at once.
@@ -43,8 +44,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#define WINDOW_BASE 0x200000000000UL
 
 static char *base;
 static long npages;
@@ -174,9 +173,14 @@ static void dump_window(void) {
     fclose(f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     page_size = sysconf(_SC_PAGESIZE);
-    base = (char *)WINDOW_BASE;
+    char *end = NULL;
+    base = argc == 2 ? (char *)strtoul(argv[1], &end, 0) : NULL;
+    if (base == NULL || *end != 0 || (unsigned long)base % page_size != 0) {
+        fprintf(stderr, "usage: oracle-driver WINDOW_ADDRESS < SCRIPT (a page-aligned address, e.g. 0x200000000000)\n");
+        return 2;
+    }
     struct utsname u;
     uname(&u);
     printf("# kernel %s\n", u.release);
