@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "oracle", mixinStandardHelpOptions = true,
         description = "Run op scripts on this machine's kernel and on the model, and show where they differ.",
-        subcommands = {OracleRunCommand.class})
+        subcommands = {OracleRunCommand.class, OracleFuzzCommand.class})
 public final class OracleCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
