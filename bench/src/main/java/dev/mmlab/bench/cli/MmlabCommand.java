@@ -26,7 +26,7 @@ public final class MmlabCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MmlabCommand.class);
     /** Subcommands another module of bench provides, added when present on the class path. */
     private static final List<String> OPTIONAL_SUBCOMMANDS = List.of(
-            "dev.mmlab.bench.replay.ReplayCommand", "dev.mmlab.bench.replay.RecordCommand");
+            "dev.mmlab.bench.replay.ReplayCommand", "dev.mmlab.bench.replay.RecordCommand", "dev.mmlab.bench.oracle.OracleCommand");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

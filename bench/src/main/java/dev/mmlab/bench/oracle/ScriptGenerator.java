@@ -1,0 +1,158 @@
+package dev.mmlab.bench.oracle;
+
+import dev.mmlab.bench.oracle.Op.MmapOption;
+import dev.mmlab.bench.oracle.Op.Placement;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Random op scripts for the fuzzer: each op is drawn uniformly from the chosen families, then its arguments:
+ * a range of 1 to {@link #MAX_PAGES} pages anywhere in the window, a random protection, and the family's flags
+ * at the rates below (chosen so every flag appears in a few hundred ops without drowning the common case). The
+ * same seed gives the same scripts.
+ */
+public final class ScriptGenerator {
+    /** Longest range an op covers, in pages (the held-out cases use up to 24). */
+    public static final int MAX_PAGES = 24;
+
+    /** A family of ops, named as {@code --families} takes them. */
+    public enum Family {
+        MMAP, MUNMAP, MPROTECT, MREMAP, MADVISE, MLOCK, TOUCH;
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The family {@code op} belongs to: mlock, munlock, mlockall and munlockall are all {@code mlock}. */
+        public static Family of(Op op) {
+            if (op instanceof Op.Mmap) {
+                return MMAP;
+            } else if (op instanceof Op.Munmap) {
+                return MUNMAP;
+            } else if (op instanceof Op.Mprotect) {
+                return MPROTECT;
+            } else if (op instanceof Op.Mremap) {
+                return MREMAP;
+            } else if (op instanceof Op.Madvise) {
+                return MADVISE;
+            } else if (op instanceof Op.Touch) {
+                return TOUCH;
+            }
+            return MLOCK;
+        }
+
+        /**
+         * Parses a comma-separated list ({@code mmap,munmap,touch}).
+         *
+         * @throws IllegalArgumentException naming the unknown family and the known ones
+         */
+        public static List<Family> parseList(String text) {
+            List<Family> out = new ArrayList<>();
+            for (String w : text.split(",")) {
+                Family found = null;
+                for (Family f : values()) {
+                    if (f.word().equals(w.strip())) {
+                        found = f;
+                    }
+                }
+                if (found == null) {
+                    throw new IllegalArgumentException("unknown op family '" + w.strip()
+                            + "'; known: mmap, munmap, mprotect, mremap, madvise, mlock, touch");
+                }
+                if (!out.contains(found)) {
+                    out.add(found);
+                }
+            }
+            return out;
+        }
+    }
+
+    private final Random random;
+    private final int windowPages;
+    private final List<Family> families;
+
+    public ScriptGenerator(long seed, int windowPages, List<Family> families) {
+        if (windowPages < MAX_PAGES || families.isEmpty()) {
+            throw new IllegalArgumentException("a window of at least " + MAX_PAGES + " pages and one family are needed");
+        }
+        this.random = new Random(seed);
+        this.windowPages = windowPages;
+        this.families = List.copyOf(families);
+    }
+
+    /** The next script, of {@code ops} ops, named {@code name}. */
+    public OpScript next(String name, int ops) {
+        List<Op> out = new ArrayList<>();
+        for (int i = 0; i < ops; i++) {
+            out.add(op(families.get(random.nextInt(families.size()))));
+        }
+        return OpScript.of(name, windowPages, out);
+    }
+
+    private Op op(Family family) {
+        long pages = 1 + random.nextInt(MAX_PAGES);
+        long page = random.nextInt((int) (windowPages - pages + 1));
+        switch (family) {
+            case MMAP: {
+                Placement placement = chance(60) ? Placement.FIXED : chance(50) ? Placement.NOREPLACE : Placement.HINT;
+                Set<MmapOption> options = EnumSet.noneOf(MmapOption.class);
+                if (chance(10)) {
+                    options.add(MmapOption.POPULATE);
+                }
+                if (chance(10)) {
+                    options.add(MmapOption.NORESERVE);
+                }
+                if (chance(5)) {
+                    options.add(MmapOption.GROWSDOWN);
+                }
+                if (chance(5)) {
+                    options.add(MmapOption.LOCKED);
+                }
+                return new Op.Mmap(page, pages, prot(), chance(20), placement, options);
+            }
+            case MUNMAP:
+                return new Op.Munmap(page, pages);
+            case MPROTECT:
+                return new Op.Mprotect(page, pages, prot(), chance(10));
+            case MREMAP: {
+                long newPages = 1 + random.nextInt(MAX_PAGES);
+                long oldPages = Math.min(pages, windowPages - page);
+                newPages = Math.min(newPages, windowPages - page);
+                boolean maymove = chance(50);
+                long newPage = maymove && chance(40) ? random.nextInt((int) (windowPages - newPages + 1)) : -1;
+                return new Op.Mremap(page, oldPages, newPages, maymove, maymove && chance(15), newPage);
+            }
+            case MADVISE:
+                return new Op.Madvise(page, pages, Advice.values()[random.nextInt(Advice.values().length)]);
+            case MLOCK: {
+                int which = random.nextInt(10);
+                if (which < 4) {
+                    return new Op.Mlock(page, pages, chance(30));
+                } else if (which < 8) {
+                    return new Op.Munlock(page, pages);
+                } else if (which < 9) {
+                    return new Op.Mlockall(true, chance(50), chance(30));
+                }
+                return new Op.Munlockall();
+            }
+            case TOUCH:
+                return new Op.Touch(page, chance(50));
+            default:
+                throw new IllegalStateException("family " + family);
+        }
+    }
+
+    /** Read and write most often, then none, then the rest. */
+    private int prot() {
+        int[] prots = {3, 3, 3, 1, 1, 0, 0, 5, 7, 2, 4, 6};
+        return prots[random.nextInt(prots.length)];
+    }
+
+    private boolean chance(int percent) {
+        return random.nextInt(100) < percent;
+    }
+}
