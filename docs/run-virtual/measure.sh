@@ -34,12 +34,27 @@ print("identical apart from machine fields" if a == b else "DIFFERENT")
 PY
 cmp -s "$OUT/determinism-1.json" "$OUT/determinism-2.json" && echo "byte-identical (same machine)" >> "$OUT/determinism.txt"
 
+# Self-consistency: a profile of the model's own costs in this JVM, then virtual at 1 and 2 cores against the wall
+# clock with 1 and 2 threads (JIT warm-up 6 s: the engine must be compiled before the wall clock measures it).
+mmlab calibrate --source model --out "$OUT/model.profile" > "$OUT/model-profile.txt"
+uptime > "$OUT/self-consistency-uptime-before.txt"
+for s in page-fault1 mmap1 fault-vs-mmap; do
+    virtual "$s-virtual" --scenario "$s" --cores 1,2 --profile "$OUT/model.profile" --duration 0.05 \
+        --strategy rwsem --strategy pervma
+    for n in 1 2; do
+        mmlab compare --scenario "$s" --threads "$n" --duration 3 --jit-warmup 6 --warmup 2 \
+            --strategy rwsem --strategy pervma --json "$OUT/$s-wall-$n.json" > "$OUT/$s-wall-$n.txt"
+    done
+done
+uptime > "$OUT/self-consistency-uptime-after.txt"
+
 # Speed: the default sweep (cores 1..256, 0.01 virtual s) of one scenario under the four strategies, timed.
 uptime > "$OUT/speed-uptime-before.txt"
 start=$(date +%s.%N)
 virtual page-fault1-sweep --scenario page-fault1 --strategy rwsem --strategy rangelock --strategy speculative --strategy pervma
 end=$(date +%s.%N)
 uptime > "$OUT/speed-uptime-after.txt"
+python3 docs/run-virtual/validation.py "$OUT" > "$OUT/validation.txt"
 python3 - "$OUT/page-fault1-sweep.json" "$start" "$end" > "$OUT/speed.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

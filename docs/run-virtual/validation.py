@@ -1,4 +1,4 @@
-"""Prints the ratios of docs/results.md's validation table from the JSON that measure.sh wrote.
+"""Prints the ratios of docs/results.md's validation and self-consistency tables from the JSON measure.sh wrote.
 
 Usage: python3 docs/run-virtual/validation.py [DIR]   (default docs/run-virtual)
 """
@@ -39,3 +39,15 @@ for strategy in ("rwsem", "rangelock", "rangelock:impl=list", "pervma", "specula
 for strategy in ("rwsem", "rangelock", "speculative", "pervma"):
     print(f"fault-vs-mmap {strategy}: faulters/fault 64 vs 1 cores "
           f"{rate('fault-vs-mmap', strategy, 64, 'faulters/fault') / rate('fault-vs-mmap', strategy, 1, 'faulters/fault'):.1f}x")
+
+print("self-consistency (model profile): virtual ops/s at N cores / wall ops/s with N threads")
+for scenario in ("page-fault1", "mmap1", "fault-vs-mmap"):
+    virtual = json.loads((out / f"{scenario}-virtual.json").read_text())["runs"]
+    for n in (1, 2):
+        wall = json.loads((out / f"{scenario}-wall-{n}.json").read_text())["runs"]
+        for strategy in ("rwsem", "pervma"):
+            v = next(r for r in virtual if r["strategy"] == strategy and r["cores"] == n)
+            w = next(r for r in wall if r["strategy"] == strategy)
+            for op, stats in v["ops"].items():
+                print(f"  {scenario} {op} {strategy} @{n}: virtual {stats['perSecond']:,.0f}/s, "
+                      f"wall {w['ops'][op]['perSecond']:,.0f}/s, ratio {stats['perSecond'] / w['ops'][op]['perSecond']:.2f}")

@@ -12,6 +12,15 @@ import java.util.concurrent.locks.LockSupport;
  * are made of ({@code java.util.concurrent.atomic}, {@link LockSupport}), each timed in a loop after a
  * warm-up, the median of several repetitions. Two-thread measurements cannot pin threads to CPUs from Java,
  * so they take the median of short batches: a batch in which the two shared one CPU falls out.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Each two-thread measurement shares one atomic word between the measuring
+ *       thread and its partner (the counter, the token and the time it was handed over); the partner writes
+ *       its results into an array the measuring thread reads after {@code join()}.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; the threads wait by spinning on or parking for the shared
+ *       word, which is what is measured.</li>
+ * </ul>
  */
 final class LockMicrobenchmarks {
     private final int reps;

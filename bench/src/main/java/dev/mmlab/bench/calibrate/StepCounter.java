@@ -11,6 +11,13 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Counting flips {@link Sched#simulationStarts()} for the whole JVM, after which every seam call on the
  * fault path asks for the thread's scheduler: time what is to be timed before counting anything.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Confinement: the counts are written only by the one counted thread and read
+ *       by the caller after {@code join()}, which orders every write before the read.</li>
+ *   <li><b>Lock order.</b> none: takes no lock; waits are delegated to {@link Sched#WALL_CLOCK}.</li>
+ * </ul>
  */
 final class StepCounter implements Sched.Scheduler {
     private final long[] steps = new long[Cost.values().length];
