@@ -68,6 +68,8 @@ public final class VirtualScheduler implements Sched.Scheduler {
      */
     public static final long DEFAULT_LOOKAHEAD_NANOS = Long.getLong("mmlab.lookahead", 250);
 
+    private static final boolean KEEP_AWAKE = Boolean.parseBoolean(System.getProperty("mmlab.keepAwake", "true"));
+
     private final CostProfile profile;
     private final long lookahead;
     private final SplittableRandom ranks;
@@ -175,11 +177,37 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread first = ready.poll();
         first.phase = Phase.RUNNING;
         running = first;
+        Thread keepAwake = startKeepAwake();
         first.giveBaton();
         watch(stallMillis);
+        if (keepAwake != null) {
+            keepAwake.interrupt();
+        }
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * A thread that keeps a second CPU from going idle while the simulation runs, by yielding in a loop: it
+     * gives way to any thread that wants the CPU, but the CPU never sleeps. Each hand-over of the baton wakes a
+     * parked thread, and waking a thread on an idle CPU costs that CPU's wake-up (an interrupt, and on a
+     * virtual machine a halted vCPU: 25 us here, against about 2 us on a busy one), which doubled the
+     * simulation's wall time on the 2-core machine. Only with two CPUs or more; off with
+     * {@code -Dmmlab.keepAwake=false}.
+     */
+    private Thread startKeepAwake() {
+        if (!KEEP_AWAKE || Runtime.getRuntime().availableProcessors() < 2) {
+            return null;
+        }
+        Thread t = new Thread(() -> {
+            while (!finished && !Thread.currentThread().isInterrupted()) {
+                Thread.yield();
+            }
+        }, "mmlab-keep-awake");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** The largest clock any thread reached: how long the run took in virtual time. */
