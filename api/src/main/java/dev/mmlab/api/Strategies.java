@@ -1,5 +1,6 @@
 package dev.mmlab.api;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -72,6 +73,26 @@ public final class Strategies {
     /** Parses and selects {@code spec}. */
     public Selected select(String spec) {
         return select(StrategySpec.parse(spec));
+    }
+
+    /**
+     * Selects each of {@code specs} in order; {@code all}, and an empty list, stand for every strategy here with
+     * its defaults.
+     *
+     * @throws IllegalArgumentException for an unknown strategy or a bad option
+     */
+    public List<Selected> selectAll(List<String> specs) {
+        List<Selected> selected = new ArrayList<>();
+        for (String s : specs.isEmpty() ? List.of("all") : specs) {
+            if (s.equals("all")) {
+                for (String name : names()) {
+                    selected.add(select(name));
+                }
+            } else {
+                selected.add(select(s));
+            }
+        }
+        return selected;
     }
 
     /** A strategy with its configuration: everything needed to create address spaces. */

@@ -84,20 +84,11 @@ public final class OracleRunCommand implements Callable<Integer> {
      * @throws UsageException for an unknown strategy or a bad option
      */
     static List<Strategies.Selected> select(List<String> specs) {
-        Strategies discovered = Strategies.discover();
-        List<Strategies.Selected> selected = new ArrayList<>();
-        for (String s : specs.isEmpty() ? List.of("all") : specs) {
-            try {
-                if (s.equals("all")) {
-                    for (String name : discovered.names()) {
-                        selected.add(discovered.select(name));
-                    }
-                } else {
-                    selected.add(discovered.select(s));
-                }
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage(), e);
-            }
+        List<Strategies.Selected> selected;
+        try {
+            selected = Strategies.discover().selectAll(specs);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage(), e);
         }
         if (selected.isEmpty()) {
             throw new UsageException("no strategy found on the class path; build the strategy modules");

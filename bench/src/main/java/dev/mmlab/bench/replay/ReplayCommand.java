@@ -135,21 +135,11 @@ public final class ReplayCommand implements Callable<Integer> {
             default:
                 return usage(err, "--clock must be wall or virtual, got '" + clock + "'");
         }
-        Strategies discovered = Strategies.discover();
-        List<Strategies.Selected> selected = new ArrayList<>();
-        List<String> specs = strategies.isEmpty() ? List.of("all") : strategies;
-        for (String s : specs) {
-            try {
-                if (s.equals("all")) {
-                    for (String name : discovered.names()) {
-                        selected.add(discovered.select(name));
-                    }
-                } else {
-                    selected.add(discovered.select(s));
-                }
-            } catch (IllegalArgumentException e) {
-                return usage(err, e.getMessage());
-            }
+        List<Strategies.Selected> selected;
+        try {
+            selected = Strategies.discover().selectAll(strategies);
+        } catch (IllegalArgumentException e) {
+            return usage(err, e.getMessage());
         }
         if (selected.isEmpty()) {
             return usage(err, "no strategy found on the class path");
