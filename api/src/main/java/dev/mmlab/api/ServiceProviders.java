@@ -1,5 +1,9 @@
 package dev.mmlab.api;
 
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -30,10 +34,47 @@ public final class ServiceProviders {
                 }
                 found.add(it.next());
             } catch (ServiceConfigurationError e) {
-                LOG.error("A {} provider failed to load and is skipped: {}", kind, e.getMessage(), e);
+                // One line: a user can act on the class name and cause; the trace is for --debug.
+                LOG.error("A {} provider failed to load and is skipped: {}{}", kind, e.getMessage(),
+                        e.getCause() == null ? "" : ": " + e.getCause());
+                LOG.debug("the provider's failure", e);
             }
         }
         return found;
+    }
+
+    /** This thread's context class loader, or this class's loader when the thread has none. */
+    public static ClassLoader contextLoader() {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        return context != null ? context : ServiceProviders.class.getClassLoader();
+    }
+
+    /**
+     * Where discovery through {@code loader} looks, for messages: "built in" (the class path) and then the jars
+     * of each {@link URLClassLoader} on the way up from {@code loader} (how plugins are added).
+     */
+    public static List<String> searched(ClassLoader loader) {
+        List<ClassLoader> chain = new ArrayList<>();
+        for (ClassLoader l = loader; l != null; l = l.getParent()) {
+            chain.add(0, l);
+        }
+        List<String> places = new ArrayList<>(List.of("built in"));
+        for (ClassLoader l : chain) {
+            if (l instanceof URLClassLoader urls) {
+                for (URL url : urls.getURLs()) {
+                    places.add(location(url));
+                }
+            }
+        }
+        return places;
+    }
+
+    private static String location(URL url) {
+        try {
+            return Path.of(url.toURI()).toString();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return url.toString();
+        }
     }
 
     /**

@@ -18,25 +18,37 @@ public final class Strategies {
     public static final String PROPERTY = "mmlab.strategy";
 
 
-    private final Map<String, LockingStrategy> byName;
+    /** What a jar needs for its strategy to be found, for the message about an unknown name. */
+    public static final String HOW_TO_PROVIDE = "a jar provides a strategy with a file META-INF/services/"
+            + LockingStrategy.class.getName() + " naming its class";
 
-    private Strategies(Map<String, LockingStrategy> byName) {
+    private final Map<String, LockingStrategy> byName;
+    /** Where discovery looked, for the message about an unknown name: "built in" and any plugin jars. */
+    private final List<String> searched;
+
+    private Strategies(Map<String, LockingStrategy> byName, List<String> searched) {
         this.byName = Collections.unmodifiableMap(byName);
+        this.searched = List.copyOf(searched);
     }
 
     /** Every strategy visible to {@code loader}, sorted by name. */
     public static Strategies discover(ClassLoader loader) {
-        return of(load(ServiceLoader.load(LockingStrategy.class, loader).iterator()));
+        List<LockingStrategy> found = load(ServiceLoader.load(LockingStrategy.class, loader).iterator());
+        return new Strategies(ServiceProviders.byName(found, LockingStrategy::name, "strategies"),
+                ServiceProviders.searched(loader));
     }
 
-    /** Every strategy on the class path of this class. */
+    /**
+     * Every strategy visible to this thread's context class loader (the class path, plus the plugin jars the
+     * CLI adds there), or to this class's loader when the thread has none.
+     */
     public static Strategies discover() {
-        return discover(Strategies.class.getClassLoader());
+        return discover(ServiceProviders.contextLoader());
     }
 
     /** The given strategies, checked for duplicate names. */
     public static Strategies of(List<LockingStrategy> strategies) {
-        return new Strategies(ServiceProviders.byName(strategies, LockingStrategy::name, "strategies"));
+        return new Strategies(ServiceProviders.byName(strategies, LockingStrategy::name, "strategies"), List.of("built in"));
     }
 
     static List<LockingStrategy> load(Iterator<LockingStrategy> it) {
@@ -59,9 +71,20 @@ public final class Strategies {
     public LockingStrategy get(String name) {
         LockingStrategy s = byName.get(name);
         if (s == null) {
-            throw new IllegalArgumentException("no strategy named '" + name + "'; found: " + String.join(", ", names()));
+            throw new IllegalArgumentException(unknown(name, List.of()));
         }
         return s;
+    }
+
+    /**
+     * Why {@code name} names no strategy: the names found (and {@code alsoValid}, names a caller accepts
+     * besides), where discovery looked, and what a jar needs to provide one.
+     */
+    public String unknown(String name, List<String> alsoValid) {
+        List<String> valid = new ArrayList<>(names());
+        valid.addAll(alsoValid);
+        return "no strategy named '" + name + "'; found: " + String.join(", ", valid) + "; looked in: "
+                + String.join(", ", searched) + "; " + HOW_TO_PROVIDE;
     }
 
     /** The strategy of {@code spec} with its validated configuration. */

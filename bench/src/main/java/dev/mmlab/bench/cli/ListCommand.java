@@ -1,9 +1,11 @@
 package dev.mmlab.bench.cli;
 
 import dev.mmlab.api.LockingStrategy;
+import dev.mmlab.api.ServiceProviders;
 import dev.mmlab.api.StrategyOption;
 import dev.mmlab.api.Strategies;
 import dev.mmlab.api.VmOpsProvider;
+import dev.mmlab.bench.plugin.PluginClassLoader;
 import dev.mmlab.bench.run.UnsafeNoLockStrategy;
 import dev.mmlab.bench.scenario.BuiltinScenarios;
 import dev.mmlab.bench.scenario.Drivers;
@@ -12,6 +14,7 @@ import dev.mmlab.bench.scenario.Scenario;
 import dev.mmlab.bench.scenario.Scenarios;
 import dev.mmlab.bench.scenario.YamlScenario;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,10 +36,10 @@ public final class ListCommand implements Callable<Integer> {
         out.println("Strategies (--strategy NAME or NAME:key=value,...; 'all' is every one below):");
         Strategies found = Strategies.discover();
         if (found.all().isEmpty()) {
-            out.println("  (none found on the class path)");
+            out.println("  (none found on the class path or in plugins)");
         }
         for (LockingStrategy s : found.all()) {
-            out.printf("  %-14s %s%n", s.name(), s.description());
+            out.printf("  %-14s %s [%s]%n", s.name(), s.description(), PluginClassLoader.origin(s));
             for (StrategyOption o : s.options()) {
                 out.printf("  %-14s   %s: %s%n", "", o.usage(), o.description());
             }
@@ -46,10 +49,16 @@ public final class ListCommand implements Callable<Integer> {
         out.println("Drivers (--set driver=NAME adds one thread faulting in a 2 MiB mapping of it):");
         Drivers drivers = Drivers.discover();
         if (drivers.all().isEmpty()) {
-            out.println("  (none found on the class path)");
+            out.println("  (none found on the class path or in plugins)");
         }
         for (VmOpsProvider d : drivers.all()) {
-            out.printf("  %-14s %s%n", d.name(), d.description());
+            out.printf("  %-14s %s [%s]%n", d.name(), d.description(), PluginClassLoader.origin(d));
+        }
+        if (ServiceProviders.contextLoader() instanceof PluginClassLoader plugins) {
+            for (Path jar : plugins.jarsDeclaringNothing()) {
+                out.println("  (plugin " + jar + " declares neither: it needs META-INF/services/"
+                        + LockingStrategy.class.getName() + " or " + VmOpsProvider.class.getName() + " naming its classes)");
+            }
         }
         out.println();
         out.println("Scenarios (--scenario NAME; parameters with --set key=value; --threads sets the one marked *):");

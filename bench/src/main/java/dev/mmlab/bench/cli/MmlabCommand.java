@@ -1,13 +1,18 @@
 package dev.mmlab.bench.cli;
 
 import dev.mmlab.bench.UsageException;
+import dev.mmlab.bench.plugin.PluginClassLoader;
+import dev.mmlab.bench.plugin.PluginPaths;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The {@code mmlab} command line. Exit status: 0 success; 1 a run completed but found invariant violations (or
@@ -28,8 +33,17 @@ public final class MmlabCommand implements Runnable {
     private static final List<String> OPTIONAL_SUBCOMMANDS = List.of(
             "dev.mmlab.bench.replay.ReplayCommand", "dev.mmlab.bench.replay.RecordCommand", "dev.mmlab.bench.oracle.OracleCommand");
 
+    /** Where the launcher is, for those who run it with {@code java -cp}. */
+    public static final String MAIN_CLASS = "dev.mmlab.bench.cli.MmlabCommand";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--plugins", paramLabel = "PATH",
+            description = "a jar, or a directory of jars, of third-party strategies and drivers; repeat for several "
+                    + "(also: $" + PluginPaths.ENV + ", a path list, and every jar in ~/.mmlab/plugins/); "
+                    + "give it before the subcommand")
+    List<Path> plugins = new ArrayList<>();
 
     @Override
     public void run() {
@@ -72,10 +86,42 @@ public final class MmlabCommand implements Runnable {
             }
             return VIOLATIONS;
         });
+        cl.setExecutionStrategy(parsed -> runWithPlugins(parsed, err, debug));
         int rc = cl.execute(args);
         out.flush();
         err.flush();
         return rc;
+    }
+
+    /**
+     * Runs the parsed subcommand with the plugin jars' class loader as this thread's context class loader, so
+     * every discovery the subcommand makes (and the threads it starts, which inherit it) sees the plugins.
+     */
+    private static int runWithPlugins(CommandLine.ParseResult parsed, PrintWriter err, boolean debug) {
+        MmlabCommand top = parsed.commandSpec().commandLine().getCommand();
+        PluginClassLoader loader;
+        try {
+            List<Path> jars = PluginPaths.find(top.plugins, System.getenv(PluginPaths.ENV), PluginPaths.defaultDirectory());
+            loader = jars.isEmpty() ? null : PluginClassLoader.open(jars, MmlabCommand.class.getClassLoader());
+        } catch (UsageException e) {
+            err.println("mmlab: " + firstLine(e.getMessage()));
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            return USAGE;
+        }
+        if (loader == null) {
+            return new CommandLine.RunLast().execute(parsed);
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(loader);
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } finally {
+            thread.setContextClassLoader(previous);
+            loader.closeQuietly();
+        }
     }
 
     /** The command tree, with the optional subcommands that are on the class path. */

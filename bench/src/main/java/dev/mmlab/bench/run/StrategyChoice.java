@@ -49,16 +49,15 @@ public record StrategyChoice(LockingStrategy strategy, StrategyConfig config, St
                 if (spec.name().equals(UnsafeNoLockStrategy.NAME)) {
                     UnsafeNoLockStrategy s = new UnsafeNoLockStrategy();
                     out.add(of(s, StrategyConfig.of(s.name(), s.options(), spec.options()), spec));
+                } else if (!found.names().contains(spec.name())) {
+                    throw new UsageException(found.unknown(spec.name(), List.of("all", UnsafeNoLockStrategy.NAME))
+                            + " (see 'mmlab list')");
                 } else {
                     Strategies.Selected sel = found.select(spec);
                     out.add(of(sel.strategy(), sel.config(), spec));
                 }
             } catch (IllegalArgumentException e) {
-                String msg = e.getMessage();
-                if (msg != null && msg.startsWith("no strategy named")) {
-                    msg += ", all, " + UnsafeNoLockStrategy.NAME + " (see 'mmlab list')";
-                }
-                throw new UsageException(msg, e);
+                throw new UsageException(e.getMessage(), e);
             }
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.mmlab.bench.scenario;
 
+import dev.mmlab.api.ServiceProviders;
 import dev.mmlab.api.VmOps;
 import dev.mmlab.api.VmOpsProvider;
 import dev.mmlab.bench.UsageException;
@@ -27,10 +28,13 @@ public final class Drivers {
         this.byName = byName;
     }
 
-    /** Every provider visible to this class's loader, sorted by name. */
+    /**
+     * Every provider visible to this thread's context class loader (the class path and any plugin jars), sorted
+     * by name.
+     */
     public static Drivers discover() {
         Map<String, VmOpsProvider> byName = new TreeMap<>();
-        Iterator<VmOpsProvider> it = ServiceLoader.load(VmOpsProvider.class, Drivers.class.getClassLoader()).iterator();
+        Iterator<VmOpsProvider> it = ServiceLoader.load(VmOpsProvider.class, ServiceProviders.contextLoader()).iterator();
         while (true) {
             try {
                 if (!it.hasNext()) {
@@ -43,7 +47,9 @@ public final class Drivers {
                             other.getClass().getName(), p.getClass().getName());
                 }
             } catch (ServiceConfigurationError e) {
-                LOG.error("A VmOpsProvider failed to load and is skipped: {}", e.getMessage(), e);
+                LOG.error("A VmOpsProvider failed to load and is skipped: {}{}", e.getMessage(),
+                        e.getCause() == null ? "" : ": " + e.getCause());
+                LOG.debug("the provider's failure", e);
             }
         }
         return new Drivers(byName);
