@@ -108,7 +108,7 @@ public final class CheckCommand implements Callable<Integer> {
                 Runner.Options options = new Runner.Options(duration, 0, seed + ran, 30, true, costs, preemptOneIn);
                 Runner.Checked checked = runner.check(s, params, choice, options);
                 ops += checked.result().ops().values().stream().mapToLong(OpStats::count).sum();
-                if (checked.result().invariantViolations() > 0) {
+                if (checked.result().failed()) {
                     failed = checked;
                 }
             }
@@ -125,9 +125,10 @@ public final class CheckCommand implements Callable<Integer> {
 
     private void printFailure(PrintWriter out, StrategyChoice choice, long failingSeed, int ran, Runner.Checked failed) {
         RunResult r = failed.result();
-        out.printf("%s: schedule seed %d fails (schedule %d of %d): %d invariant violations or failures%n",
-                choice.label(), failingSeed, ran, schedules, r.invariantViolations());
+        out.printf("%s: schedule seed %d fails (schedule %d of %d): %d invariant violations, %d worker failures%n",
+                choice.label(), failingSeed, ran, schedules, r.invariantViolations(), r.workerFailures().size());
         r.violations().forEach(v -> out.println("  " + v.replace("\n", "\n  ")));
+        r.workerFailures().forEach(f -> out.println("  worker failure: " + f.describe()));
         StringBuilder again = new StringBuilder("mmlab check --scenario ").append(scenario)
                 .append(" --strategy ").append(choice.label()).append(" --schedules 1 --seed ").append(failingSeed);
         if (duration != DEFAULT_DURATION) {

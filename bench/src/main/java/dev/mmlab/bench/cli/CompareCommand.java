@@ -12,6 +12,7 @@ import dev.mmlab.bench.run.Runner;
 import dev.mmlab.bench.run.ScenarioResult;
 import dev.mmlab.bench.run.StrategyChoice;
 import dev.mmlab.bench.run.UnsafeNoLockStrategy;
+import dev.mmlab.bench.run.WorkerFailure;
 import dev.mmlab.bench.scenario.Scenario;
 import dev.mmlab.bench.scenario.ScenarioParams;
 import dev.mmlab.bench.scenario.Scenarios;
@@ -165,13 +166,17 @@ public final class CompareCommand implements Callable<Integer> {
                 * Math.max(1, coreCounts.size()));
         List<ScenarioResult> results = new ArrayList<>();
         int violations = 0;
+        List<WorkerFailure> workerFailures = new ArrayList<>();
         Runner runner = new Runner();
         if (!virtual && jitWarmup > 0 && !plans.isEmpty() && !plans.get(0).strategies().isEmpty()) {
             // Runs share one JVM: without this the first strategy would also pay for compiling the engine.
             Plan first = plans.get(0);
             bar.begin("warming up the JIT");
-            runner.run(first.scenario(), first.params(), first.strategies().get(0),
+            RunResult warmed = runner.run(first.scenario(), first.params(), first.strategies().get(0),
                     new Runner.Options(jitWarmup, 0, seed, 30, selfChecks), f -> { });
+            // Discarded for its figures, not for its failures: a strategy that throws while warming up is broken.
+            workerFailures.addAll(warmed.workerFailures());
+            violations += warmed.invariantViolations();
         }
         for (Plan plan : plans) {
             List<RunResult> runs = new ArrayList<>();
@@ -185,6 +190,7 @@ public final class CompareCommand implements Callable<Integer> {
                     RunResult r = runner.run(plan.scenario(), params, choice, options, bar::update);
                     bar.end();
                     violations += r.invariantViolations();
+                    workerFailures.addAll(r.workerFailures());
                     runs.add(n == null ? r : r.withCores(n));
                 }
             }
@@ -213,12 +219,15 @@ public final class CompareCommand implements Callable<Integer> {
             HtmlReport.write(results, html);
             out.println("wrote " + html);
         }
-        if (violations > 0) {
-            spec.commandLine().getErr().println("mmlab compare: " + violations
-                    + " invariant violations or worker failures; see the log above and 'violations' in the JSON");
-            return MmlabCommand.VIOLATIONS;
+        PrintWriter err = spec.commandLine().getErr();
+        for (WorkerFailure f : workerFailures) {
+            err.println("mmlab compare: worker failed: " + f.describe());
         }
-        return MmlabCommand.OK;
+        if (violations > 0) {
+            err.println("mmlab compare: " + violations
+                    + " invariant violations; see the log above and 'violations' in the JSON");
+        }
+        return violations > 0 || !workerFailures.isEmpty() ? MmlabCommand.VIOLATIONS : MmlabCommand.OK;
     }
 
     private boolean parseClock() {

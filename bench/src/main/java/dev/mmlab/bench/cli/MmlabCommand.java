@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code mmlab} command line. Exit status: 0 success; 1 a run completed but found invariant violations (or
+ * The {@code mmlab} command line. Exit status: 0 success; 1 a run found invariant violations or a worker threw (or
  * failed inside); 2 bad usage or input, reported as one line (what is wrong, how to fix it) with no stack
  * trace unless {@code --debug}.
  */

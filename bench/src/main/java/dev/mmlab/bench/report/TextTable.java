@@ -40,10 +40,11 @@ public final class TextTable {
             }
         }
         for (RunResult r : result.runs()) {
-            sb.append(String.format(Locale.ROOT, "%-" + sw + "s  waits %d (false %d), waited %s (false %s)%s%s%n",
+            sb.append(String.format(Locale.ROOT, "%-" + sw + "s  waits %d (false %d), waited %s (false %s)%s%s%s%n",
                     label(r), r.waits().count(), r.waits().falseConflicts(), Format.nanos(r.waits().waitNs()),
                     Format.nanos(r.waits().falseConflictWaitNs()),
                     r.invariantViolations() > 0 ? ", INVARIANT VIOLATIONS " + r.invariantViolations() : "",
+                    r.workerFailures().isEmpty() ? "" : ", WORKER FAILURES " + r.workerFailures().size(),
                     r.error() != null ? ", ERROR " + r.error() : ""));
         }
         return sb.toString();

@@ -14,17 +14,36 @@ import java.util.Map;
  * @param ops per {@code role/op}, in role order
  * @param waits lock waits in the window
  * @param counters engine and strategy counters accumulated in the window
- * @param invariantViolations what the invariant checker found at the end (plus one per worker failure)
- * @param violations the first few violations and failures as sentences (absent when none)
+ * @param invariantViolations what the invariant checker found at the end, plus one when threads did not stop or
+ *        the simulation failed; worker failures are apart, in {@code workerFailures}
+ * @param violations the first few violations as sentences (absent when none)
  * @param error why the run failed, or null
+ * @param workerFailures each distinct exception a worker thread threw (the first few), empty when none
  */
-@JsonPropertyOrder({"strategy", "cores", "seconds", "ops", "waits", "counters", "invariantViolations", "violations", "error"})
+@JsonPropertyOrder({"strategy", "cores", "seconds", "ops", "waits", "counters", "invariantViolations", "violations",
+    "workerFailures", "error"})
 public record RunResult(String strategy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer cores, double seconds, Map<String, OpStats> ops, WaitStats waits,
         Map<String, Long> counters, int invariantViolations,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> violations,
-        @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) String error, List<WorkerFailure> workerFailures) {
+    public RunResult {
+        workerFailures = List.copyOf(workerFailures);
+    }
+
+    /** A run in which no worker failed. */
+    public RunResult(String strategy, Integer cores, double seconds, Map<String, OpStats> ops, WaitStats waits,
+            Map<String, Long> counters, int invariantViolations, List<String> violations, String error) {
+        this(strategy, cores, seconds, ops, waits, counters, invariantViolations, violations, error, List.of());
+    }
+
     /** This result as a run on {@code n} simulated cores. */
     public RunResult withCores(int n) {
-        return new RunResult(strategy, n, seconds, ops, waits, counters, invariantViolations, violations, error);
+        return new RunResult(strategy, n, seconds, ops, waits, counters, invariantViolations, violations, error,
+                workerFailures);
+    }
+
+    /** Whether the run failed: an invariant violation, a worker that threw, or threads that did not stop. */
+    public boolean failed() {
+        return invariantViolations > 0 || !workerFailures.isEmpty() || error != null;
     }
 }

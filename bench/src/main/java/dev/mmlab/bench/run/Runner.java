@@ -22,10 +22,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoubleConsumer;
 import org.HdrHistogram.Histogram;
@@ -46,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>What protects what.</b> The address space protects itself (it is what is measured). Each worker's
  *       {@link OpRecorder} is confined to its thread until {@code join()}. The {@link MeasureWindow}'s bounds
- *       are written by the runner's thread only; a failing worker may also set its stop flag. The first
- *       failure is kept by CAS in an {@link AtomicReference}. The role of each thread is a concurrent map,
+ *       are written by the runner's thread only; a failing worker may also set its stop flag. Every worker
+ *       failure is kept in a concurrent queue. The role of each thread is a concurrent map,
  *       filled before the threads start and read by the wait recorder on waiting threads.</li>
  *   <li><b>Lock order.</b> none of its own: the runner's thread holds no lock of the address space while it
  *       sleeps, snapshots, joins or runs the invariant checker (after the join, on the quiescent mm).</li>
@@ -171,13 +172,16 @@ public final class Runner {
 
         List<String> problems = new ArrayList<>();
         String error = measured.error();
-        if (error != null) {
-            LOG.error("{} under {}: {}", scenario.name(), choice.label(), error);
-        }
         int violations = 0;
         if (error != null) {
+            LOG.error("{} under {}: {}", scenario.name(), choice.label(), error);
             violations++;
             problems.add(error);
+        }
+        List<WorkerFailure> workerFailures = WorkerFailure.distinct(measured.failures().stream()
+                .map(f -> WorkerFailure.of(choice.label(), f.role(), f.thrown())).toList(), MAX_DETAILS);
+        if (error == null && !workerFailures.isEmpty()) {
+            error = "a worker failed: " + workerFailures.get(0).exception();
         }
         if (measured.quiescent()) {
             List<Violation> found = InvariantChecker.check(List.of(mm), ctx.files());
@@ -194,25 +198,28 @@ public final class Runner {
         double seconds = measured.windowNanos() / 1e9;
         return new Checked(new RunResult(choice.label(), null, seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
                 measured.after().waitsSince(measured.before()), measured.after().countersSince(measured.before()),
-                violations, problems, error), measured.interleaving());
+                violations, problems, error, workerFailures), measured.interleaving());
     }
+
+    /** What a worker thread of {@code role} threw. */
+    private record Failed(String role, Throwable thrown) {}
 
     /** One thread of a role: its worker and its recorder. */
     private record Member(String role, int index, Worker worker, OpRecorder recorder) {}
 
     /**
-     * What a measurement left: the counters at the window's edges, its length, whether it failed, and an explored
-     * schedule's interleaving (else empty).
+     * What a measurement left: the counters at the window's edges, its length, why it failed (threads that did not
+     * stop, a simulation that failed), what workers threw, and an explored schedule's interleaving (else empty).
      */
-    private record Measured(Snapshot before, Snapshot after, long windowNanos, String error, boolean quiescent,
-            List<String> interleaving) {}
+    private record Measured(Snapshot before, Snapshot after, long windowNanos, String error, List<Failed> failures,
+            boolean quiescent, List<String> interleaving) {}
 
     private Measured measureOnWallClock(Mm mm, List<Member> members, Map<Thread, String> roleOfThread,
             MeasureWindow window, long warmupNanos, long durationNanos, Options options, DoubleConsumer progress) {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Queue<Failed> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         for (Member m : members) {
-            Thread thread = new Thread(loop(m, window, failure, () -> { }), "mmlab-" + m.role() + "-" + m.index());
+            Thread thread = new Thread(loop(m, window, failures, () -> { }), "mmlab-" + m.role() + "-" + m.index());
             thread.setDaemon(true);
             roleOfThread.put(thread, m.role());
             threads.add(thread);
@@ -237,12 +244,7 @@ public final class Runner {
             threads.forEach(Thread::interrupt);
             stuck = join(threads, TimeUnit.SECONDS.toNanos(5));
         }
-        Throwable failed = failure.get();
-        if (failed != null) {
-            error = "a worker failed: " + failed;
-            LOG.error("a worker failed", failed);
-        }
-        return new Measured(before, after, close - open, error, stuck.isEmpty(), List.of());
+        return new Measured(before, after, close - open, error, List.copyOf(failures), stuck.isEmpty(), List.of());
     }
 
     /**
@@ -254,7 +256,7 @@ public final class Runner {
         VirtualScheduler scheduler = options.preemptOneIn() > 0
                 ? VirtualScheduler.exploring(options.virtualClock(), options.seed(), options.preemptOneIn())
                 : new VirtualScheduler(options.virtualClock(), options.seed());
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Queue<Failed> failures = new ConcurrentLinkedQueue<>();
         List<List<String>> atFailure = new ArrayList<>(1);
         Runnable keepInterleaving = () -> {
             if (atFailure.isEmpty()) {
@@ -262,7 +264,7 @@ public final class Runner {
             }
         };
         for (Member m : members) {
-            roleOfThread.put(scheduler.spawn("mmlab-" + m.role() + "-" + m.index(), loop(m, window, failure, keepInterleaving)),
+            roleOfThread.put(scheduler.spawn("mmlab-" + m.role() + "-" + m.index(), loop(m, window, failures, keepInterleaving)),
                     m.role());
         }
         Snapshot[] edges = new Snapshot[2];
@@ -282,26 +284,27 @@ public final class Runner {
             Snapshot now = Snapshot.of(mm);
             keepInterleaving.run();
             return new Measured(edges[0] == null ? now : edges[0], edges[1] == null ? now : edges[1], durationNanos,
-                    "the simulation failed: " + e.getMessage() + where, false, atFailure.get(0));
+                    "the simulation failed: " + e.getMessage() + where, List.copyOf(failures), false, atFailure.get(0));
         }
-        Throwable failed = failure.get();
         keepInterleaving.run();
-        return new Measured(edges[0], edges[1], durationNanos, failed == null ? null : "a worker failed: " + failed, true,
-                atFailure.get(0));
+        return new Measured(edges[0], edges[1], durationNanos, null, List.copyOf(failures), true, atFailure.get(0));
     }
 
     /**
-     * A member's thread body: steps until the window stops; a failure stops every worker, after
-     * {@code onFailure} ran on the failing thread.
+     * A member's thread body: steps until the window stops; a failure is kept in {@code failures} and stops every
+     * worker, after {@code onFailure} ran on the first failing thread.
      */
-    private static Runnable loop(Member m, MeasureWindow window, AtomicReference<Throwable> failure, Runnable onFailure) {
+    private static Runnable loop(Member m, MeasureWindow window, Queue<Failed> failures, Runnable onFailure) {
         return () -> {
             try {
                 while (!window.stopping()) {
                     m.worker().step(m.recorder());
                 }
             } catch (Throwable e) {
-                if (failure.compareAndSet(null, e)) {
+                LOG.debug("a worker of {} failed", m.role(), e);
+                boolean first = failures.isEmpty();
+                failures.add(new Failed(m.role(), e));
+                if (first) {
                     onFailure.run();
                 }
                 window.stop();

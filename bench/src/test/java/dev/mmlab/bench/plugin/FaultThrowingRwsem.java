@@ -7,7 +7,7 @@ import dev.mmlab.api.StrategyInstance;
 import dev.mmlab.api.Strategies;
 import java.util.Map;
 
-/** rwsem whose fault handler throws on the first fault: a broken third-party strategy, for worker failures. */
+/** rwsem whose fault handler always throws: a broken third-party strategy, for worker failures. */
 public final class FaultThrowingRwsem implements LockingStrategy {
     public static final String NAME = "fault-throwing";
 
