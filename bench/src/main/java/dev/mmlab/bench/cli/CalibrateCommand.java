@@ -1,6 +1,7 @@
 package dev.mmlab.bench.cli;
 
 import dev.mmlab.api.sim.CostProfile;
+import dev.mmlab.bench.OutputPaths;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.calibrate.Calibration;
 import dev.mmlab.bench.calibrate.KernelProbe;
@@ -59,7 +60,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             throw new UsageException("--source must be kernel or model, got '" + source + "'");
         }
         Path file = out != null ? out : Path.of("calibrated-" + source + ".profile");
-        checkWritable(file);
+        OutputPaths.checkFile("--out", file);
         String profileName = name != null ? name : file.getFileName().toString().replaceFirst("\\.profile$", "");
         Calibration calibration = source.equals("kernel") ? new KernelProbe(quick).measure() : new ModelProbe(quick).measure();
         CostProfile fallback = CostProfile.named(CostProfile.DEFAULT);
@@ -69,18 +70,6 @@ public final class CalibrateCommand implements Callable<Integer> {
         printTable(stdout, ProfileWriter.lines(calibration, fallback), fallback);
         stdout.println("wrote " + file);
         return MmlabCommand.OK;
-    }
-
-    /** Fails before a minute of measuring when the profile could not be written afterwards. */
-    private static void checkWritable(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        if (Files.isDirectory(file)) {
-            throw new UsageException("--out " + file + " is a directory; give a file name");
-        }
-        if (Files.exists(file) ? !Files.isWritable(file) : dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            throw new UsageException("cannot write " + file + ": " + (dir != null && !Files.isDirectory(dir)
-                    ? "no directory " + dir : "permission denied") + "; give --out a writable path");
-        }
     }
 
     private String commandLine() {

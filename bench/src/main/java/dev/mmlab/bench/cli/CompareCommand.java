@@ -2,6 +2,7 @@ package dev.mmlab.bench.cli;
 
 import dev.mmlab.api.Strategies;
 import dev.mmlab.api.sim.CostProfile;
+import dev.mmlab.bench.OutputPaths;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.report.CsvReport;
 import dev.mmlab.bench.report.HtmlReport;
@@ -158,6 +159,10 @@ public final class CompareCommand implements Callable<Integer> {
             }
             plans.add(new Plan(s, params, choices));
         }
+        OutputPaths.checkFile("--json", json);
+        OutputPaths.checkFile("--html", html);
+        OutputPaths.checkFile("--csv", csv);
+        OutputPaths.checkDirectory("--charts", charts);
         double seconds = duration != null ? duration
                 : virtual ? DEFAULT_VIRTUAL_DURATION : scenario == null ? HEADLINE_DURATION : DEFAULT_DURATION;
         double warm = warmup != null ? warmup : virtual ? 0 : DEFAULT_WARMUP;

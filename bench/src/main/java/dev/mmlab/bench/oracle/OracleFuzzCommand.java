@@ -1,6 +1,7 @@
 package dev.mmlab.bench.oracle;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.bench.OutputPaths;
 import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.oracle.ScriptGenerator.Family;
 import java.io.IOException;
@@ -65,6 +66,7 @@ public final class OracleFuzzCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter pw = spec.commandLine().getOut();
+        OutputPaths.checkDirectory("--out", out);
         if (cases < 1 || ops < 1) {
             throw new UsageException("--cases and --ops must be at least 1");
         }

@@ -1,5 +1,6 @@
 package dev.mmlab.bench.replay;
 
+import dev.mmlab.bench.OutputPaths;
 import dev.mmlab.bench.trace.Syscall;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,6 +64,7 @@ public final class RecordCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
+        OutputPaths.checkFile("-o", output);
         Path perf = findOnPath("perf");
         if (perf == null) {
             err.println("mmlab record: perf is not installed (not found on PATH); install it: apt install linux-perf"

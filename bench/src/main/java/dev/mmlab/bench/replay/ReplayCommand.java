@@ -2,6 +2,8 @@ package dev.mmlab.bench.replay;
 
 import dev.mmlab.api.Strategies;
 import dev.mmlab.api.sim.CostProfile;
+import dev.mmlab.bench.OutputPaths;
+import dev.mmlab.bench.UsageException;
 import dev.mmlab.bench.trace.Trace;
 import dev.mmlab.bench.trace.TraceFormatException;
 import dev.mmlab.bench.trace.TraceParser;
@@ -134,6 +136,12 @@ public final class ReplayCommand implements Callable<Integer> {
                 break;
             default:
                 return usage(err, "--clock must be wall or virtual, got '" + clock + "'");
+        }
+        try {
+            OutputPaths.checkFile("--json", json);
+            OutputPaths.checkFile("--maps-out", mapsOut);
+        } catch (UsageException e) {
+            return usage(err, e.getMessage());
         }
         List<Strategies.Selected> selected;
         try {

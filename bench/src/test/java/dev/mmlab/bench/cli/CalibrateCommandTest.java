@@ -94,7 +94,7 @@ class CalibrateCommandTest {
         long start = System.nanoTime();
         Cli r = run("calibrate", "--source", "model", "--out", dir.resolve("no-such-dir/x.profile").toString());
         assertThat(r.rc()).isEqualTo(MmlabCommand.USAGE);
-        assertThat(r.err().strip()).doesNotContain("\n").startsWith("mmlab calibrate: cannot write ");
+        assertThat(r.err().strip()).doesNotContain("\n").startsWith("mmlab calibrate: --out ").contains("no directory");
         assertThat(System.nanoTime() - start).as("fails before measuring").isLessThan(Duration.ofSeconds(2).toNanos());
     }
 
