@@ -89,9 +89,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (preemptOneIn < 1) {
             throw new UsageException("--preempt-one-in must be at least 1, got " + preemptOneIn);
         }
-        if (threads != null && threads < 1) {
-            throw new UsageException("--threads must be at least 1, got " + threads);
-        }
+        CompareCommand.checkThreads(threads);
         CostProfile costs = CompareCommand.costProfile(profile);
         Scenario s = Scenarios.find(scenario);
         ScenarioParams params = CompareCommand.params(s, threads, set);

@@ -129,9 +129,7 @@ public final class CompareCommand implements Callable<Integer> {
         boolean virtual = parseClock();
         CostProfile costs = virtual ? costProfile(profile) : null;
         List<Integer> coreCounts = virtual ? coreCounts() : List.of();
-        if (threads != null && threads < 1) {
-            throw new UsageException("--threads must be at least 1, got " + threads);
-        }
+        checkThreads(threads);
         Strategies found = Strategies.discover();
         List<Plan> plans = new ArrayList<>();
         if (scenario == null) {
@@ -294,6 +292,14 @@ public final class CompareCommand implements Callable<Integer> {
         Map<String, String> given = new LinkedHashMap<>(set);
         given.put(role, Integer.toString(n));
         return ScenarioParams.of(s.name(), s.params(), given);
+    }
+
+    /** Refuses a {@code --threads} (null: not given) below 1 or above what one run may have. */
+    static void checkThreads(Integer threads) {
+        if (threads != null && (threads < 1 || threads > Runner.MAX_THREADS)) {
+            throw new UsageException("--threads must be from 1 to " + Runner.MAX_THREADS
+                    + " (the most threads one run may have), got " + threads);
+        }
     }
 
     private ScenarioParams params(Scenario s) {

@@ -59,6 +59,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Runner {
     private static final Logger LOG = LoggerFactory.getLogger(Runner.class);
+    /**
+     * The most worker threads one run may have, all roles together: each is a Java thread (a simulated one under
+     * the virtual clock is one too), and far beyond this a run spends minutes starting threads and stopping them.
+     */
+    public static final int MAX_THREADS = 4096;
     /** Most violations kept as sentences in a result. */
     private static final int MAX_DETAILS = 10;
 
@@ -152,6 +157,11 @@ public final class Runner {
         } catch (RuntimeException e) {
             throw new UsageException(scenario.name() + ": setup failed under " + choice.label() + ": " + e.getMessage()
                     + "; check the --set values", e);
+        }
+        long threads = roles.stream().mapToLong(Role::threads).sum();
+        if (threads > MAX_THREADS) {
+            throw new UsageException(scenario.name() + ": " + threads + " threads in all is more than the limit of "
+                    + MAX_THREADS + " per run; lower --threads or the roles' --set ROLE=N");
         }
         List<Member> members = new ArrayList<>();
         for (Role role : roles) {
