@@ -78,8 +78,10 @@ public final class RecordCommand implements Callable<Integer> {
             int rc = run(recordCommand(perf, data), log, null);
             String perfErr = Files.readString(log, StandardCharsets.UTF_8);
             if (rc != 0 || !Files.exists(data)) {
-                err.print(perfErr);
                 String hint = refusalHint(perfErr);
+                if (hint == null) {
+                    err.print(perfErr); // a failure we cannot name: perf's own words are all there is
+                }
                 err.println(hint != null ? "mmlab record: " + hint
                         : "mmlab record: perf record failed with exit code " + rc);
                 err.flush();

@@ -31,6 +31,29 @@ class RecordCommandTest {
   }
 
   @Test
+  void withoutTracepointAccessItIsOneLineWithoutPerfsUsage() throws Exception {
+    // A perf that fails as perf does without tracepoint access: an event error, then its usage text.
+    Path bin = java.nio.file.Files.createDirectories(dir.resolve("bin"));
+    Path perf = java.nio.file.Files.writeString(bin.resolve("perf"), "#!/bin/sh\n"
+        + "echo \"event syntax error: 'syscalls:sys_enter_mmap'\" >&2\n"
+        + "echo \" Usage: perf record [<options>] [<command>]\" >&2\n"
+        + "echo \"    -e, --event <event>   event selector\" >&2\n"
+        + "exit 129\n");
+    perf.toFile().setExecutable(true);
+    RecordCommand command = new RecordCommand();
+    command.environment = Map.of("PATH", bin.toString())::get;
+    CommandLine cl = new CommandLine(command);
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err));
+
+    int rc = cl.execute("-o", dir.resolve("t.perf.txt").toString(), "--", "true");
+
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString().strip()).startsWith("mmlab record: the syscall/exception tracepoints are not available")
+        .contains("run as root").doesNotContain("Usage").doesNotContain("\n");
+  }
+
+  @Test
   void recordsEveryImportedSyscallAndBothFaultKinds() {
     RecordCommand command = new RecordCommand();
     command.command = List.of("ls", "-l");
