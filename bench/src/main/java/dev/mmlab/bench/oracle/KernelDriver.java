@@ -121,8 +121,13 @@ public final class KernelDriver {
         Path errors = Files.createTempFile("mmlab-oracle", ".err");
         try {
             StringBuilder sb = new StringBuilder("window ").append(script.windowPages()).append('\n');
+            for (OpScript.DeclaredFile f : script.files()) {
+                sb.append(new Call("file", new long[] {f.pages()}, f.name()).driverLine()).append('\n');
+            }
             for (Op op : script.ops()) {
-                sb.append(op.call().driverLine()).append('\n');
+                for (Call c : op.driverCalls()) {
+                    sb.append(c.driverLine()).append('\n');
+                }
             }
             Files.writeString(input, sb, StandardCharsets.UTF_8);
             // Input and errors through files, so a long script cannot fill a pipe while its output is read.

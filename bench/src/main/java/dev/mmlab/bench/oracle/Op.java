@@ -2,7 +2,9 @@ package dev.mmlab.bench.oracle;
 
 import static dev.mmlab.api.Linux.*;
 
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -12,13 +14,18 @@ import java.util.Set;
  * ({@link #call()}, what the kernel driver and the model run).
  */
 public sealed interface Op permits Op.Mmap, Op.Munmap, Op.Mprotect, Op.Mremap, Op.Madvise, Op.Mlock, Op.Munlock,
-        Op.Mlockall, Op.Munlockall, Op.Touch {
+        Op.Mlockall, Op.Munlockall, Op.Touch, Op.Fork {
 
-    /** The canonical script line. */
+    /** The canonical script text: one line, or for a fork its block of lines. */
     String text();
 
     /** The syscall this op makes. */
     Call call();
+
+    /** The lines the kernel driver reads for this op: its call, and for a fork the child's calls after it. */
+    default List<Call> driverCalls() {
+        return List.of(call());
+    }
 
     /** Where an mmap puts its mapping: exactly there, there unless occupied (EEXIST), or there if it can. */
     enum Placement {
@@ -42,17 +49,27 @@ public sealed interface Op permits Op.Mmap, Op.Munmap, Op.Mprotect, Op.Mremap, O
         }
     }
 
-    /** {@code mmap PAGE PAGES PROT private|shared anon fixed|noreplace|hint [populate] [noreserve] [growsdown] [locked]}. */
-    record Mmap(long page, long pages, int prot, boolean shared, Placement placement, Set<MmapOption> options)
-            implements Op {
+    /**
+     * {@code mmap PAGE PAGES PROT private|shared anon|file NAME OFFSET fixed|noreplace|hint [populate] [noreserve]
+     * [growsdown] [locked]}: {@code file} is null for anonymous memory, else the script name of a declared file,
+     * mapped from page {@code offsetPages} of it (which may lie past its end).
+     */
+    record Mmap(long page, long pages, int prot, boolean shared, String file, long offsetPages, Placement placement,
+            Set<MmapOption> options) implements Op {
         public Mmap {
             options = options.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(options));
+        }
+
+        /** An anonymous mapping. */
+        public Mmap(long page, long pages, int prot, boolean shared, Placement placement, Set<MmapOption> options) {
+            this(page, pages, prot, shared, null, 0, placement, options);
         }
 
         @Override
         public String text() {
             StringBuilder sb = new StringBuilder("mmap " + page + " " + pages + " " + protText(prot)
-                    + (shared ? " shared" : " private") + " anon " + word(placement));
+                    + (shared ? " shared" : " private") + (file == null ? " anon " : " file " + file + " "
+                    + offsetPages + " ") + word(placement));
             for (MmapOption o : MmapOption.values()) {
                 if (options.contains(o)) {
                     sb.append(' ').append(word(o));
@@ -61,13 +78,15 @@ public sealed interface Op permits Op.Mmap, Op.Munmap, Op.Mprotect, Op.Mremap, O
             return sb.toString();
         }
 
+        /** {@code mmap PAGE PAGES PROT FLAGS}, and for a file {@code OFFSET_PAGES NAME} after them. */
         @Override
         public Call call() {
-            int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | placement.flag;
+            int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | (file == null ? MAP_ANONYMOUS : 0) | placement.flag;
             for (MmapOption o : options) {
                 flags |= o.flag;
             }
-            return new Call("mmap", page, pages, prot, flags);
+            return file == null ? new Call("mmap", page, pages, prot, flags)
+                    : new Call("mmap", new long[] {page, pages, prot, flags, offsetPages}, file);
         }
     }
 
@@ -197,6 +216,41 @@ public sealed interface Op permits Op.Mmap, Op.Munmap, Op.Mprotect, Op.Mremap, O
         @Override
         public Call call() {
             return new Call("touch", page, write ? 1 : 0);
+        }
+    }
+
+    /**
+     * {@code fork { OPS }}: the child runs {@code child} on its copy of the address space and exits; the parent
+     * waits for it, and its later ops see nothing the child did. The driver line is {@code fork N}, N the number
+     * of driver lines of the child that follow it.
+     */
+    record Fork(List<Op> child) implements Op {
+        public Fork {
+            child = List.copyOf(child);
+        }
+
+        @Override
+        public String text() {
+            StringBuilder sb = new StringBuilder("fork {\n");
+            for (Op op : child) {
+                op.text().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+            }
+            return sb.append('}').toString();
+        }
+
+        @Override
+        public Call call() {
+            return new Call("fork", driverCalls().size() - 1);
+        }
+
+        @Override
+        public List<Call> driverCalls() {
+            List<Call> calls = new ArrayList<>();
+            for (Op op : child) {
+                calls.addAll(op.driverCalls());
+            }
+            calls.add(0, new Call("fork", calls.size()));
+            return calls;
         }
     }
 

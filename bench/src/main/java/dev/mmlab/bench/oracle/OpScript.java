@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +24,9 @@ import java.util.Set;
  * # a comment; blank lines are ignored
  * window 512                                   optional, first: the window's size in pages (default 512)
  * mmap 10 4 rw- private anon fixed             PAGE PAGES PROT private|shared anon fixed|noreplace|hint
+ * file F1 12                                  before the first op: a file of 12 pages (page i holds i + 1)
  * mmap 30 2 r-- shared anon hint populate      ... then any of: populate noreserve growsdown locked
+ * mmap 40 4 rw- shared file F1 2 fixed         file NAME OFFSET_PAGES instead of anon; the offset may pass the end
  * munmap 10 2
  * mprotect 11 1 r--                            PROT is three letters, r w x or '-': rw-, r-x, ---
  * pkey_mprotect 11 1 ---                       with key -1 (the default key): mprotect
@@ -33,24 +37,42 @@ import java.util.Set;
  * mlockall current future                      any of current future onfault, in any order
  * munlockall
  * touch 12 write                               read|write one byte of the page: mapped, SIGSEGV or SIGBUS
+ * fork {                                       the child runs the ops up to the closing brace, then exits;
+ *   touch 12 write                             the parent waits for it and sees none of its changes
+ * }
  * </pre>
  *
- * Every mapping is anonymous; a mapping without {@code fixed} or {@code noreplace} gives its page as a hint.
+ * A mapping without {@code fixed} or {@code noreplace} gives its page as a hint.
  * Every range must lie inside the window (a page count may be 0, which the kernel refuses with EINVAL). A bad line
  * is a {@link ScriptFormatException}: {@code FILE:LINE: what is wrong}.
  *
  * @param source where the script came from (a path, or a name for generated scripts)
  * @param windowPages the window's size in pages
- * @param ops the ops in order
+ * @param files the files the script declares, in order
+ * @param ops the ops in order (a fork's child ops inside it)
  * @param lineNos the source line of each op (1-based; for a printed script, its line in {@link #print()})
  */
-public record OpScript(String source, int windowPages, List<Op> ops, List<Integer> lineNos) {
+public record OpScript(String source, int windowPages, List<DeclaredFile> files, List<Op> ops,
+        List<Integer> lineNos) {
     /** The window the held-out cases use: 512 pages, one aligned 2 MiB block. */
     public static final int DEFAULT_WINDOW_PAGES = 512;
     /** Far more than any script needs; keeps a typo from asking for terabytes. */
     public static final int MAX_WINDOW_PAGES = 1 << 20;
+    /** The largest file a script may declare, in pages (64 MiB). */
+    public static final int MAX_FILE_PAGES = 1 << 14;
+
+    /**
+     * A file the script maps: {@code pages} pages whose content is known (page {@code i} holds the number
+     * {@code i + 1}), named in maps output by its script name.
+     */
+    public record DeclaredFile(String name, long pages) {
+        String text() {
+            return "file " + name + " " + pages;
+        }
+    }
 
     public OpScript {
+        files = List.copyOf(files);
         ops = List.copyOf(ops);
         lineNos = List.copyOf(lineNos);
         if (ops.size() != lineNos.size()) {
@@ -59,17 +81,30 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
     }
 
     /** A script built in code (the fuzzer's): its line numbers are those of {@link #print()}. */
-    public static OpScript of(String source, int windowPages, List<Op> ops) {
+    public static OpScript of(String source, int windowPages, List<DeclaredFile> files, List<Op> ops) {
         List<Integer> lines = new ArrayList<>();
-        for (int i = 0; i < ops.size(); i++) {
-            lines.add(i + 2);
+        int line = 2 + files.size();
+        for (Op op : ops) {
+            lines.add(line);
+            line += (int) op.text().lines().count();
         }
-        return new OpScript(source, windowPages, ops, lines);
+        return new OpScript(source, windowPages, files, ops, lines);
     }
 
-    /** The canonical text: the window line, then one op a line. {@code parse(print())} gives this script back. */
+    /** This script's window and files with other ops (shrinking). */
+    public OpScript withOps(List<Op> newOps) {
+        return of(source, windowPages, files, newOps);
+    }
+
+    /**
+     * The canonical text: the window line, the files, then one op a line (a fork's block over several).
+     * {@code parse(print())} gives this script back.
+     */
     public String print() {
         StringBuilder sb = new StringBuilder("window ").append(windowPages).append('\n');
+        for (DeclaredFile f : files) {
+            sb.append(f.text()).append('\n');
+        }
         for (Op op : ops) {
             sb.append(op.text()).append('\n');
         }
@@ -78,7 +113,7 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
 
     /** The first {@code n} ops (shrinking a failing script). */
     public OpScript prefix(int n) {
-        return new OpScript(source, windowPages, ops.subList(0, n), lineNos.subList(0, n));
+        return new OpScript(source, windowPages, files, ops.subList(0, n), lineNos.subList(0, n));
     }
 
     /**
@@ -105,8 +140,12 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
      */
     public static OpScript parse(String source, String text) throws ScriptFormatException {
         int window = DEFAULT_WINDOW_PAGES;
+        List<DeclaredFile> files = new ArrayList<>();
         List<Op> ops = new ArrayList<>();
         List<Integer> lineNos = new ArrayList<>();
+        // The blocks being read: a fork's child ops collect on top until its closing brace.
+        Deque<List<Op>> open = new ArrayDeque<>();
+        Deque<Integer> openedAt = new ArrayDeque<>();
         String[] lines = text.split("\n", -1);
         boolean first = true;
         for (int i = 0; i < lines.length; i++) {
@@ -116,7 +155,7 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
             if (content.isEmpty()) {
                 continue;
             }
-            Tokens t = new Tokens(source, i + 1, content, window);
+            Tokens t = new Tokens(source, i + 1, content, window, files);
             String name = t.next("an op");
             if (name.equals("window")) {
                 if (!first) {
@@ -124,13 +163,39 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
                 }
                 window = (int) t.number("the window's size in pages", 1, MAX_WINDOW_PAGES);
                 t.end();
+            } else if (name.equals("file")) {
+                if (!ops.isEmpty() || !open.isEmpty()) {
+                    throw t.error("'file' must come before the first op");
+                }
+                files.add(t.file());
+            } else if (name.equals("}")) {
+                t.end();
+                if (open.isEmpty()) {
+                    throw t.error("'}' closes no fork");
+                }
+                openedAt.pop();
+                Op fork = new Op.Fork(open.pop());
+                (open.isEmpty() ? ops : open.peek()).add(fork);
+            } else if (name.equals("fork")) {
+                t.expect("{");
+                t.end();
+                open.push(new ArrayList<>());
+                openedAt.push(i + 1);
+                if (open.size() == 1) {
+                    lineNos.add(i + 1);
+                }
+            } else if (!open.isEmpty()) {
+                open.peek().add(t.op(name));
             } else {
                 ops.add(t.op(name));
                 lineNos.add(i + 1);
             }
             first = false;
         }
-        return new OpScript(source, window, ops, lineNos);
+        if (!open.isEmpty()) {
+            throw new ScriptFormatException(source, openedAt.peek(), "'fork {' is not closed by a '}'");
+        }
+        return new OpScript(source, window, files, ops, lineNos);
     }
 
     /** One line's words, read left to right, each checked as it is taken. */
@@ -139,13 +204,38 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
         private final int lineNo;
         private final String[] words;
         private final long window;
+        private final List<DeclaredFile> files;
         private int pos;
 
-        Tokens(String source, int lineNo, String content, long window) {
+        Tokens(String source, int lineNo, String content, long window, List<DeclaredFile> files) {
             this.source = source;
             this.lineNo = lineNo;
             this.words = content.split("\\s+");
             this.window = window;
+            this.files = files;
+        }
+
+        /** {@code NAME PAGES} after {@code file}. */
+        DeclaredFile file() throws ScriptFormatException {
+            String name = next("a file name");
+            if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,31}")) {
+                throw error("a file name is a letter then up to 31 letters, digits or '_', found '" + name + "'");
+            }
+            for (DeclaredFile f : files) {
+                if (f.name().equals(name)) {
+                    throw error("file " + name + " is already declared");
+                }
+            }
+            long pages = number("the file's size in pages", 0, MAX_FILE_PAGES);
+            end();
+            return new DeclaredFile(name, pages);
+        }
+
+        void expect(String word) throws ScriptFormatException {
+            String w = next("'" + word + "'");
+            if (!w.equals(word)) {
+                throw error("expected '" + word + "', found '" + w + "'");
+            }
         }
 
         Op op(String name) throws ScriptFormatException {
@@ -215,8 +305,8 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
                     return new Op.Touch(page, how.equals("write"));
                 }
                 default:
-                    throw error("unknown op '" + name + "'; one of window mmap munmap mprotect pkey_mprotect mremap "
-                            + "madvise mlock munlock mlockall munlockall touch");
+                    throw error("unknown op '" + name + "'; one of window file mmap munmap mprotect pkey_mprotect "
+                            + "mremap madvise mlock munlock mlockall munlockall touch fork");
             }
         }
 
@@ -227,9 +317,17 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
             if (!type.equals("private") && !type.equals("shared")) {
                 throw error("expected private or shared, found '" + type + "'");
             }
-            String backing = next("anon");
-            if (!backing.equals("anon")) {
-                throw error("expected anon (file mappings are not supported yet), found '" + backing + "'");
+            String backing = next("anon or file");
+            String file = null;
+            long offset = 0;
+            if (backing.equals("file")) {
+                file = next("a file name");
+                if (!declared(file)) {
+                    throw error("file " + file + " is not declared; declare it first with 'file " + file + " PAGES'");
+                }
+                offset = number("the file offset in pages", 0, MAX_FILE_PAGES);
+            } else if (!backing.equals("anon")) {
+                throw error("expected anon or file, found '" + backing + "'");
             }
             String where = next("fixed, noreplace or hint");
             Placement placement = enumWord(Placement.class, where);
@@ -245,7 +343,11 @@ public record OpScript(String source, int windowPages, List<Op> ops, List<Intege
                 }
                 options.add(o);
             }
-            return new Op.Mmap(r[0], r[1], prot, type.equals("shared"), placement, options);
+            return new Op.Mmap(r[0], r[1], prot, type.equals("shared"), file, offset, placement, options);
+        }
+
+        private boolean declared(String name) {
+            return files.stream().anyMatch(f -> f.name().equals(name));
         }
 
         private Op mremap() throws ScriptFormatException {

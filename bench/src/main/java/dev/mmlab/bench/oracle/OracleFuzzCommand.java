@@ -50,7 +50,8 @@ public final class OracleFuzzCommand implements Callable<Integer> {
     int window;
 
     @Option(names = "--families", paramLabel = "LIST", defaultValue = "mmap,munmap,mprotect,mremap,madvise,mlock,touch",
-            description = "comma-separated op families (default: all of mmap,munmap,mprotect,mremap,madvise,mlock,touch)")
+            description = "comma-separated op families: mmap,munmap,mprotect,mremap,madvise,mlock,touch (the "
+                    + "default), file (mmap of files), fork (a fork with a child script)")
     String families;
 
     @Option(names = "--strategy", paramLabel = "SPEC", description = "strategy spec; repeatable; default all")
@@ -108,6 +109,7 @@ public final class OracleFuzzCommand implements Callable<Integer> {
                         opDiffers[i] = true;
                     }
                 }
+                cmp.forksDiffering().forEach(i -> opDiffers[i] = true);
                 mapsDiff |= cmp.maps() != null || !cmp.smaps().isEmpty();
                 if ((!cmp.same() || !model.violations().isEmpty()) && firstDiffering == null) {
                     firstDiffering = s;

@@ -16,22 +16,38 @@ import java.util.Map;
  * ok 10                                  one per op: ok VALUE | err ERRNO | mapped | SIGSEGV | SIGBUS
  * map 10 12 rw-p 00000000 00:00 0        each VMA overlapping the window, START and END as window pages
  * smaps 10 12 8 4 4 4 0                  START END Size Rss Anonymous Dirty (kB) Locked (VmFlags lo)
+ * ok fork                                a fork, then the child's output, each line prefixed "child: "
+ * child: mapped
+ * child: map 10 12 rw-p 00000000 00:00 0
  * </pre>
  *
  * For mmap and mremap the value is the window page of the address, {@code outside} when it is not in the window.
+ * A child's output is an {@code OracleOutput} of its own (its ops' results, its window when it exited), one per
+ * fork in script order; a nested fork's child is a child of the child.
  *
  * @param settings the machine's settings the kernel driver read (empty for the model)
  * @param results per op, in script order
  * @param maps the window's maps lines, ranges in window pages (reusing {@link MapsComparison}'s line)
  * @param smaps per VMA, in the same order
+ * @param children per fork that ran (its result {@code ok fork}), what its child answered
  */
 public record OracleOutput(Map<String, String> settings, List<String> results, List<MapsComparison.Line> maps,
-        List<Smaps> smaps) {
+        List<Smaps> smaps, List<OracleOutput> children) {
+    static final String CHILD_PREFIX = "child: ";
+    static final String FORKED = "ok fork";
+
     public OracleOutput {
         settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         results = List.copyOf(results);
         maps = List.copyOf(maps);
         smaps = List.copyOf(smaps);
+        children = List.copyOf(children);
+    }
+
+    /** An output without forks. */
+    public OracleOutput(Map<String, String> settings, List<String> results, List<MapsComparison.Line> maps,
+            List<Smaps> smaps) {
+        this(settings, results, maps, smaps, List.of());
     }
 
     /** One VMA's smaps fields: sizes in kB; {@code dirty} is Private_Dirty plus Shared_Dirty. */
@@ -64,9 +80,22 @@ public record OracleOutput(Map<String, String> settings, List<String> results, L
         List<String> results = new ArrayList<>();
         List<MapsComparison.Line> maps = new ArrayList<>();
         List<Smaps> smaps = new ArrayList<>();
-        for (String line : text.split("\n")) {
+        List<OracleOutput> children = new ArrayList<>();
+        String[] lines = text.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
             if (line.isBlank()) {
                 continue;
+            }
+            if (line.startsWith(CHILD_PREFIX)) {
+                throw new IllegalArgumentException("a child's line without its fork: '" + line + "'");
+            }
+            if (line.strip().equals(FORKED)) {
+                StringBuilder child = new StringBuilder();
+                while (i + 1 < lines.length && lines[i + 1].startsWith(CHILD_PREFIX)) {
+                    child.append(lines[++i].substring(CHILD_PREFIX.length())).append('\n');
+                }
+                children.add(parse(child.toString()));
             }
             String[] w = line.strip().split("\\s+", 8);
             switch (w[0]) {
@@ -97,7 +126,7 @@ public record OracleOutput(Map<String, String> settings, List<String> results, L
                     throw new IllegalArgumentException("not a line of the driver's output: '" + line + "'");
             }
         }
-        return new OracleOutput(settings, results, maps, smaps);
+        return new OracleOutput(settings, results, maps, smaps, children);
     }
 
     /** The settings as one line: {@code kernel=6.18.44 thp=always [madvise] never ...}. */
@@ -107,11 +136,17 @@ public record OracleOutput(Map<String, String> settings, List<String> results, L
         return sb.toString();
     }
 
-    /** The text form (settings, results, maps and smaps lines), as the driver prints it. */
+    /** The text form (settings, results with each fork's child, maps and smaps lines), as the driver prints it. */
     public String text() {
         StringBuilder sb = new StringBuilder();
         settings.forEach((k, v) -> sb.append("# ").append(k).append(' ').append(v).append('\n'));
-        results.forEach(r -> sb.append(r).append('\n'));
+        int child = 0;
+        for (String r : results) {
+            sb.append(r).append('\n');
+            if (r.equals(FORKED) && child < children.size()) {
+                children.get(child++).text().lines().forEach(l -> sb.append(CHILD_PREFIX).append(l).append('\n'));
+            }
+        }
         for (int i = 0; i < maps.size(); i++) {
             sb.append(maps.get(i).text()).append('\n');
             if (i < smaps.size()) {

@@ -21,16 +21,30 @@ public final class ScriptGenerator {
 
     /** A family of ops, named as {@code --families} takes them. */
     public enum Family {
-        MMAP, MUNMAP, MPROTECT, MREMAP, MADVISE, MLOCK, TOUCH;
+        MMAP, MUNMAP, MPROTECT, MREMAP, MADVISE, MLOCK, TOUCH, FILE, FORK;
+
+        /** Every family's word, comma-separated: what {@code --families} knows. */
+        public static String known() {
+            StringBuilder sb = new StringBuilder();
+            for (Family f : values()) {
+                sb.append(sb.length() == 0 ? "" : ",").append(f.word());
+            }
+            return sb.toString();
+        }
 
         public String word() {
             return name().toLowerCase(Locale.ROOT);
         }
 
-        /** The family {@code op} belongs to: mlock, munlock, mlockall and munlockall are all {@code mlock}. */
+        /**
+         * The family {@code op} belongs to: mlock, munlock, mlockall and munlockall are all {@code mlock}; an mmap
+         * of a file is {@code file}; a fork (with its child's ops) is {@code fork}.
+         */
         public static Family of(Op op) {
-            if (op instanceof Op.Mmap) {
-                return MMAP;
+            if (op instanceof Op.Mmap m) {
+                return m.file() == null ? MMAP : FILE;
+            } else if (op instanceof Op.Fork) {
+                return FORK;
             } else if (op instanceof Op.Munmap) {
                 return MUNMAP;
             } else if (op instanceof Op.Mprotect) {
@@ -60,8 +74,7 @@ public final class ScriptGenerator {
                     }
                 }
                 if (found == null) {
-                    throw new IllegalArgumentException("unknown op family '" + w.strip()
-                            + "'; known: mmap, munmap, mprotect, mremap, madvise, mlock, touch");
+                    throw new IllegalArgumentException("unknown op family '" + w.strip() + "'; known: " + known());
                 }
                 if (!out.contains(found)) {
                     out.add(found);
@@ -71,9 +84,16 @@ public final class ScriptGenerator {
         }
     }
 
+    /** How many files a script with the {@code file} family declares, F1 to F3. */
+    public static final int FILES = 3;
+    /** Most ops a fork's child runs. */
+    public static final int MAX_CHILD_OPS = 4;
+
     private final Random random;
     private final int windowPages;
     private final List<Family> families;
+    /** What a child runs: every chosen family but fork (a child does not fork again), or all but fork if none. */
+    private final List<Family> childFamilies;
 
     public ScriptGenerator(long seed, int windowPages, List<Family> families) {
         if (windowPages < MAX_PAGES || families.isEmpty()) {
@@ -82,37 +102,54 @@ public final class ScriptGenerator {
         this.random = new Random(seed);
         this.windowPages = windowPages;
         this.families = List.copyOf(families);
+        List<Family> child = new ArrayList<>(families);
+        child.remove(Family.FORK);
+        if (child.isEmpty()) {
+            child.addAll(List.of(Family.values()));
+            child.remove(Family.FORK);
+            child.remove(Family.FILE);
+        }
+        this.childFamilies = List.copyOf(child);
     }
 
-    /** The next script, of {@code ops} ops, named {@code name}. */
+    /**
+     * The next script, of {@code ops} ops, named {@code name}. With the {@code file} family it declares
+     * {@link #FILES} files of 1 to {@link #MAX_PAGES} pages first.
+     */
     public OpScript next(String name, int ops) {
+        List<OpScript.DeclaredFile> files = new ArrayList<>();
+        if (families.contains(Family.FILE)) {
+            for (int i = 1; i <= FILES; i++) {
+                files.add(new OpScript.DeclaredFile("F" + i, 1 + random.nextInt(MAX_PAGES)));
+            }
+        }
         List<Op> out = new ArrayList<>();
         for (int i = 0; i < ops; i++) {
-            out.add(op(families.get(random.nextInt(families.size()))));
+            out.add(op(families.get(random.nextInt(families.size())), files));
         }
-        return OpScript.of(name, windowPages, out);
+        return OpScript.of(name, windowPages, files, out);
     }
 
-    private Op op(Family family) {
+    private Op op(Family family, List<OpScript.DeclaredFile> files) {
         long pages = 1 + random.nextInt(MAX_PAGES);
         long page = random.nextInt((int) (windowPages - pages + 1));
         switch (family) {
-            case MMAP: {
-                Placement placement = chance(60) ? Placement.FIXED : chance(50) ? Placement.NOREPLACE : Placement.HINT;
-                Set<MmapOption> options = EnumSet.noneOf(MmapOption.class);
-                if (chance(10)) {
-                    options.add(MmapOption.POPULATE);
+            case MMAP:
+                return new Op.Mmap(page, pages, prot(), chance(20), placement(), mmapOptions());
+            case FILE: {
+                // Private and shared alike; an offset past the file's end one time in four (SIGBUS on touch).
+                OpScript.DeclaredFile f = files.get(random.nextInt(files.size()));
+                long offset = chance(75) ? random.nextInt((int) f.pages()) : f.pages() + random.nextInt(8);
+                return new Op.Mmap(page, pages, prot(), chance(50), f.name(), offset, placement(), mmapOptions());
+            }
+            case FORK: {
+                List<Op> child = new ArrayList<>();
+                int n = 1 + random.nextInt(MAX_CHILD_OPS);
+                for (int i = 0; i < n; i++) {
+                    Family cf = childFamilies.get(random.nextInt(childFamilies.size()));
+                    child.add(op(cf == Family.FILE && files.isEmpty() ? Family.MMAP : cf, files));
                 }
-                if (chance(10)) {
-                    options.add(MmapOption.NORESERVE);
-                }
-                if (chance(5)) {
-                    options.add(MmapOption.GROWSDOWN);
-                }
-                if (chance(5)) {
-                    options.add(MmapOption.LOCKED);
-                }
-                return new Op.Mmap(page, pages, prot(), chance(20), placement, options);
+                return new Op.Fork(child);
             }
             case MUNMAP:
                 return new Op.Munmap(page, pages);
@@ -144,6 +181,27 @@ public final class ScriptGenerator {
             default:
                 throw new IllegalStateException("family " + family);
         }
+    }
+
+    private Placement placement() {
+        return chance(60) ? Placement.FIXED : chance(50) ? Placement.NOREPLACE : Placement.HINT;
+    }
+
+    private Set<MmapOption> mmapOptions() {
+        Set<MmapOption> options = EnumSet.noneOf(MmapOption.class);
+        if (chance(10)) {
+            options.add(MmapOption.POPULATE);
+        }
+        if (chance(10)) {
+            options.add(MmapOption.NORESERVE);
+        }
+        if (chance(5)) {
+            options.add(MmapOption.GROWSDOWN);
+        }
+        if (chance(5)) {
+            options.add(MmapOption.LOCKED);
+        }
+        return options;
     }
 
     /** Read and write most often, then none, then the rest. */

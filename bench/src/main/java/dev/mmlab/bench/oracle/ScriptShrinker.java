@@ -25,7 +25,7 @@ public final class ScriptShrinker {
         OpScript best = script;
         for (int n = 1; n < script.ops().size() && tries < MAX_TRIES; n++) {
             tries++;
-            OpScript prefix = OpScript.of(script.source(), script.windowPages(), script.ops().subList(0, n));
+            OpScript prefix = script.withOps(script.ops().subList(0, n));
             if (differs.test(prefix)) {
                 best = prefix;
                 break;
@@ -35,7 +35,7 @@ public final class ScriptShrinker {
             List<Op> fewer = new ArrayList<>(best.ops());
             fewer.remove(i);
             tries++;
-            OpScript candidate = OpScript.of(script.source(), script.windowPages(), fewer);
+            OpScript candidate = script.withOps(fewer);
             if (differs.test(candidate)) {
                 best = candidate;
             }

@@ -77,4 +77,44 @@ class KernelDriverTest {
             assertTrue(out.settings().containsKey(key), key + " in " + out.settings());
         }
     }
+
+    @Test
+    void aTouchPastTheEndOfAFileIsSigbusAndMapsShowTheFilesScriptName() throws Exception {
+        OracleOutput out = run("file F1 2", "mmap 10 4 rw- private file F1 0 fixed", "touch 11 read", "touch 12 read",
+                "mmap 20 1 r-- shared file F1 5 fixed", "touch 20 read");
+        assertEquals(List.of("ok 10", "mapped", "SIGBUS", "ok 20", "SIGBUS"), out.results());
+        assertEquals(2, out.maps().size());
+        MapsComparison.Line first = out.maps().get(0);
+        assertEquals(List.of(10L, 14L, "rw-p", 0L, "F1"),
+                List.of(first.start(), first.end(), first.perms(), first.offset(), first.path()));
+        assertEquals(List.of("r--s", 5L * 4096, "F1"),
+                List.of(out.maps().get(1).perms(), out.maps().get(1).offset(), out.maps().get(1).path()));
+        assertTrue(out.settings().containsKey("file_system"), out.settings().toString());
+    }
+
+    @Test
+    void aForkedChildsChangesStayInTheChild() throws Exception {
+        OracleOutput out = run("mmap 10 4 rw- private anon fixed", "touch 10 write", "fork {", "  munmap 10 2",
+                "  touch 10 read", "  touch 12 write", "}", "touch 10 read", "touch 13 read");
+        assertEquals(List.of("ok 10", "mapped", "ok fork", "mapped", "mapped"), out.results());
+        assertEquals("map 10 14 rw-p 00000000 00:00 0", maps(out));
+        OracleOutput child = out.children().get(0);
+        assertEquals(List.of("ok 0", "SIGSEGV", "mapped"), child.results());
+        assertEquals("map 12 14 rw-p 00000000 00:00 0", maps(child));
+        // The child wrote page 12 after the fork: its own copy; the parent's Rss is pages 10 (written) only.
+        assertEquals(new OracleOutput.Smaps(10, 14, 16, 4, 4, 4, false), out.smaps().get(0));
+    }
+
+    @Test
+    void theModelAnswersAForkScriptAsTheKernelDoes() throws Exception {
+        OpScript script = OpScript.parse("fork.ops", String.join("\n", "mmap 10 4 rw- private anon fixed",
+                "touch 10 write", "fork {", "  munmap 10 2", "  touch 10 read", "  touch 12 write", "}",
+                "touch 10 read", "touch 12 read"));
+        OracleOutput kernel = driver.run(script);
+        ModelDriver.Result model = ModelDriver.run(script, dev.mmlab.api.Strategies.discover().selectAll(
+                List.of("rwsem")).get(0));
+        OracleComparison c = OracleComparison.of(script, kernel, model.output());
+        assertTrue(c.same(), c.report());
+        assertEquals(List.of(), model.violations());
+    }
 }
