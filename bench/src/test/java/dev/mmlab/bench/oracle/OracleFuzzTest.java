@@ -40,6 +40,32 @@ class OracleFuzzTest {
     }
 
     @Test
+    void theShrinkerMakesLengthsAndPagesSmallerWhileTheDifferenceStays() throws Exception {
+        OpScript s = OpScript.parse("s", String.join("\n", "munmap 20 10", "mlock 30 8", "touch 40 read"));
+        // "Differs" while an mlock of 3 pages or more precedes a touch 2 pages or more past the mlock's start.
+        OpScript small = ScriptShrinker.shrink(s, t -> {
+            for (Op op : t.ops()) {
+                if (op instanceof Op.Mlock m && m.pages() >= 3 && t.ops().stream().anyMatch(
+                        o -> o instanceof Op.Touch touch && touch.page() >= m.page() + 2)) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        assertEquals(List.of(new Op.Mlock(0, 3, false), new Op.Touch(2, false)), small.ops());
+    }
+
+    @Test
+    void theShrinkerDropsAndShrinksAForkedChildsOps() throws Exception {
+        OpScript s = OpScript.parse("s", String.join("\n", "mmap 10 4 rw- private anon fixed", "fork {",
+                "  touch 11 write", "  munmap 10 6", "}", "touch 12 read"));
+        // "Differs" while some fork's child unmaps something.
+        OpScript small = ScriptShrinker.shrink(s, t -> t.ops().stream().anyMatch(
+                o -> o instanceof Op.Fork f && f.child().stream().anyMatch(c -> c instanceof Op.Munmap)));
+        assertEquals(List.of(new Op.Fork(List.of(new Op.Munmap(0, 0)))), small.ops());
+    }
+
+    @Test
     void fuzzOfOpsTheModelGetsRightExitsZeroWithOneLinePerFamily() {
         KernelDriverTest.driverOrSkip();
         StringWriter out = new StringWriter();
