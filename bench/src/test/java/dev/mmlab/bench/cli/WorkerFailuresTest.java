@@ -28,8 +28,9 @@ class WorkerFailuresTest {
     @Test
     void aFailureInAMeasuredRunIsAWorkerFailureNotAViolation(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("out.json");
+        // One faulting thread and no mapper (which touches its pages too), so exactly one worker can fail.
         Cli r = compare(dir, "--strategy", FaultThrowingRwsem.NAME, "--duration", "0.05", "--jit-warmup", "0",
-                "--scenario", "fault-vs-mmap", "--json", json.toString());
+                "--scenario", "fault-vs-mmap", "--threads", "1", "--set", "mapper=0", "--json", json.toString());
         assertThat(r.rc()).as(r.err()).isEqualTo(1);
         assertThat(r.err()).contains("mmlab compare: worker failed: " + EXPECTED).doesNotContain("invariant violations");
         assertThat(r.out()).contains("WORKER FAILURES 1").doesNotContain("INVARIANT VIOLATIONS");
