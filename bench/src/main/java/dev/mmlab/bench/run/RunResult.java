@@ -14,17 +14,21 @@ import java.util.Map;
  * @param ops per {@code role/op}, in role order
  * @param waits lock waits in the window
  * @param counters engine and strategy counters accumulated in the window
+ * @param lockUse how the operations in the window were locked, per operation kind ({@code fault}, {@code mmap},
+ *     ...) and use ({@code read}, {@code write}, {@code none}, {@code fallback}, {@code retry}): see the api's
+ *     {@code LockUse}; sorted, so a virtual-clock run prints it the same every time
  * @param invariantViolations what the invariant checker found at the end (plus one per worker failure)
  * @param violations the first few violations and failures as sentences (absent when none)
  * @param error why the run failed, or null
  */
-@JsonPropertyOrder({"strategy", "cores", "seconds", "ops", "waits", "counters", "invariantViolations", "violations", "error"})
+@JsonPropertyOrder({"strategy", "cores", "seconds", "ops", "waits", "counters", "lockUse", "invariantViolations", "violations", "error"})
 public record RunResult(String strategy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer cores, double seconds, Map<String, OpStats> ops, WaitStats waits,
-        Map<String, Long> counters, int invariantViolations,
+        Map<String, Long> counters,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Map<String, Long>> lockUse, int invariantViolations,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> violations,
         @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
     /** This result as a run on {@code n} simulated cores. */
     public RunResult withCores(int n) {
-        return new RunResult(strategy, n, seconds, ops, waits, counters, invariantViolations, violations, error);
+        return new RunResult(strategy, n, seconds, ops, waits, counters, lockUse, invariantViolations, violations, error);
     }
 }
