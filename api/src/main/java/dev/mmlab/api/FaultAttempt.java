@@ -37,4 +37,15 @@ public interface FaultAttempt {
      * (no leak) and gives {@link RetryReason#INVALIDATED}. Must not block.
      */
     boolean validate(PteTable table);
+
+    /**
+     * Whether this attempt runs as a strategy's fallback to the mm-wide lock after its finer path gave up, even
+     * before reaching the core (no VMA found, a write-locked VMA): the engine then counts the fault as a
+     * {@code fallback} in its lock use ({@link dev.mmlab.api.stats.LockUse}). A finer try that reached the core
+     * and was retried counts as one without this. Default: false. {@link dev.mmlab.api.sync.CoarseMmapLock#faults}
+     * says true, so a strategy that falls back to it gets the count without code.
+     */
+    default boolean isFallback() {
+        return false;
+    }
 }

@@ -49,8 +49,22 @@ public interface StrategyInstance {
         return null;
     }
 
-    /** Release a VMA returned by {@link #lockVmaForRead}. */
+    /** Release a VMA returned by {@link #lockVmaForRead} or {@link #lockVmaCovering}. */
     default void unlockVmaForRead(Vma vma) {}
+
+    /**
+     * For a syscall Linux may run under one VMA's read lock instead of the mmap lock (6.18: madvise
+     * {@code MADV_DONTNEED} and {@code MADV_FREE}, {@code madvise_lock} &rarr; {@code try_vma_read_lock} &rarr;
+     * {@code lock_vma_under_rcu}): read-lock, without the mmap lock, the one VMA that covers all of
+     * {@code intent}'s lock range, and return it; the engine then does the whole operation under it and releases it
+     * with {@link #unlockVmaForRead}. Return null when this strategy does not run {@code intent.op()} so, when the
+     * range is not inside one VMA, or when the VMA cannot be locked now (a writer holds it): the engine then takes
+     * the {@link MmLock} as it always did. The operations asked about today: {@link OpKind#MADVISE}. Caller holds
+     * no lock of this mm. Never blocks. Default: null (the mmap lock, as before 6.18).
+     */
+    default Vma lockVmaCovering(LockIntent intent) {
+        return null;
+    }
 
     /**
      * Problems with per-VMA lock state at a quiescent point (a reader count left behind, a VMA still

@@ -87,6 +87,7 @@ final class PerVmaInstance implements StrategyInstance {
     private final VmaReaders readers = new VmaReaders();
     private final Supplier<VmaLock> lockFactory;
     private final boolean mapsUnderVmaLock;
+    private final boolean madviseUnderVmaLock;
     private final boolean checking;
     private final Counters counters;
     private final LockWaitRecorder waits;
@@ -101,6 +102,7 @@ final class PerVmaInstance implements StrategyInstance {
         this.lockFactory = lockFactory;
         this.forkVmaLocking = config.bool("forkVmaLocking");
         this.mapsUnderVmaLock = config.bool("mapsUnderVmaLock");
+        this.madviseUnderVmaLock = config.bool(PerVmaStrategy.MADVISE_UNDER_VMA_LOCK);
         this.checking = context.checking();
         this.counters = context.counters();
         this.waits = context.waits();
@@ -163,7 +165,54 @@ final class PerVmaInstance implements StrategyInstance {
         return null;
     }
 
-    /** {@code vma_end_read} for a VMA returned by {@link #lockVmaForRead}, on the same thread. Never blocks. */
+    /**
+     * {@code try_vma_read_lock} (6.18 {@code mm/madvise.c}): {@code lock_vma_under_rcu} at the start of a madvise
+     * range, kept only when that VMA covers the whole range ({@code is_vma_lock_sufficient}). Returns null when
+     * {@code madviseUnderVmaLock} is off or the operation is not madvise, and, counted as
+     * {@code pervma.madvise.fallback.REASON}, when nothing is mapped at the start ({@code no_vma}), the range
+     * spans VMAs ({@code spans_vmas}) or the VMA is write-locked ({@code vma_locked}); the engine then takes the
+     * mmap read lock. Caller holds no lock of this mm. Never blocks.
+     */
+    @Override
+    public Vma lockVmaCovering(LockIntent intent) {
+        if (!madviseUnderVmaLock || intent.op() != OpKind.MADVISE) {
+            return null;
+        }
+        for (int misses = 0; misses < 8; misses++) {
+            Vma vma = tree.find(intent.start());
+            if (vma == null) {
+                return madviseFallback("no_vma");
+            }
+            if (vma.end() < intent.end()) {
+                return madviseFallback("spans_vmas");
+            }
+            VmaLock lock = lockOf(vma);
+            if (!lock.tryStartRead(mmSeq)) {
+                if (lock.isDetached()) {
+                    continue; // replaced since the lookup: look again
+                }
+                return madviseFallback("vma_locked");
+            }
+            if (vma.isDetached()) {
+                lock.endRead();
+                continue;
+            }
+            readers.enter(vma, OpKind.MADVISE, intent.start(), intent.end());
+            counters.increment(PerVmaStrategy.NAME + ".madvise.success");
+            return vma;
+        }
+        return madviseFallback("replaced");
+    }
+
+    private Vma madviseFallback(String reason) {
+        counters.increment(PerVmaStrategy.NAME + ".madvise.fallback." + reason);
+        return null;
+    }
+
+    /**
+     * {@code vma_end_read} for a VMA returned by {@link #lockVmaForRead} or {@link #lockVmaCovering}, on the same
+     * thread. Never blocks.
+     */
     @Override
     public void unlockVmaForRead(Vma vma) {
         readers.exitCurrent(vma);

@@ -18,11 +18,13 @@ import java.util.function.Supplier;
  * fault in, found without the mmap lock; syscalls keep the mmap write lock and write-lock each VMA they
  * change, all unlocked at once when the mmap write lock is released. Options: {@code lock=rwsem} (6.4: an
  * rwsem and a detached flag per VMA) or {@code refcount} (6.15: one reference count), {@code mapsUnderVmaLock}
- * (6.17: /proc/pid/maps reads VMA by VMA under VMA read locks), and the mmap lock's switches as in
+ * (6.17: /proc/pid/maps reads VMA by VMA under VMA read locks), {@code madviseUnderVmaLock} (6.18: madvise
+ * DONTNEED and FREE within one VMA under its read lock), and the mmap lock's switches as in
  * {@code rwsem}, used by syscalls and by faults that fall back.
  */
 public final class PerVmaStrategy implements LockingStrategy {
     public static final String NAME = "pervma";
+    static final String MADVISE_UNDER_VMA_LOCK = "madviseUnderVmaLock";
 
     @Override
     public String name() {
@@ -31,7 +33,8 @@ public final class PerVmaStrategy implements LockingStrategy {
 
     @Override
     public String description() {
-        return "per-VMA locks as in Linux 6.4 (rwsem form) and 6.15 (refcount form), /proc/pid/maps under VMA locks (6.17)";
+        return "per-VMA locks as in Linux 6.4 (rwsem form) and 6.15 (refcount form), /proc/pid/maps under VMA locks (6.17), "
+                + "madvise DONTNEED/FREE under VMA locks (6.18)";
     }
 
     @Override
@@ -41,6 +44,10 @@ public final class PerVmaStrategy implements LockingStrategy {
                 + "refcount (6.15: one vm_refcnt)", "rwsem", "refcount"));
         options.add(StrategyOption.bool("mapsUnderVmaLock", true, "/proc/pid/maps and smaps read VMA by VMA under VMA "
                 + "read locks, falling back to the mmap read lock for a write-locked VMA (6.17)"));
+        options.add(StrategyOption.bool(MADVISE_UNDER_VMA_LOCK, true, "madvise DONTNEED and FREE on a range inside one "
+                + "VMA run under that VMA's read lock, falling back to the mmap read lock when the range spans VMAs "
+                + "or the VMA is write-locked (6.18 mm/madvise.c: madvise_lock, get_lock_mode, try_vma_read_lock); "
+                + "not modelled: MADV_DONTNEED_LOCKED (no such advice in the engine), userfaultfd, remote mms"));
         options.addAll(CoarseMmapLock.options());
         options.add(StrategyOption.bool("forkVmaLocking", true, "fork write-locks every parent VMA before copying it "
                 + "(the 6.4 fix for the fork/COW corruption; false is unsafe and only for measuring its cost)"));

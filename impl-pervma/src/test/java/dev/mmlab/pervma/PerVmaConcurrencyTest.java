@@ -338,6 +338,57 @@ class PerVmaConcurrencyTest {
         });
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.mmlab.pervma.PerVmaTesting#forms")
+    void madviseDontneedRunsUnderTheVmaLockWhileTheMmapWriteLockIsHeld(String form) {
+        assertTimeoutPreemptively(TIMEOUT, () -> {
+            Mm mm = PerVmaTesting.newMm(form);
+            long x = mm.mmapAnon(BASE, 4 * PAGE_SIZE, RW, MAP_FIXED);
+            mm.write(x, 7);
+            mm.write(x + PAGE_SIZE, 8);
+            MmLockGuard writer = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, PAGE_SIZE));
+            TestThread blocked;
+            try {
+                TestThread free = TestThread.start("madvise", () -> mm.madvise(x, PAGE_SIZE, MADV_DONTNEED));
+                free.finish();
+                assertThat(mm.counters().get("pervma.madvise.success")).isEqualTo(1);
+
+                // A VMA the writer marked (vma_start_write) makes madvise fall back to the mmap read lock and wait.
+                writer.startWrite(mm.tree().find(x));
+                blocked = TestThread.start("madvise-on-marked", () -> mm.madvise(x + PAGE_SIZE, PAGE_SIZE, MADV_DONTNEED));
+                blocked.awaitBlocked();
+                blocked.assertStillBlockedAfter(50);
+            } finally {
+                writer.close();
+            }
+            blocked.finish();
+            assertThat(mm.counters().get("pervma.madvise.fallback.vma_locked")).isEqualTo(1);
+            assertThat(mm.read(x)).isZero();
+            assertThat(mm.read(x + PAGE_SIZE)).isZero();
+            assertThat(PerVmaTesting.check(mm)).isEmpty();
+        });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.mmlab.pervma.PerVmaTesting#forms")
+    void withoutMadviseUnderVmaLockMadviseWaitsForTheWriter(String form) {
+        assertTimeoutPreemptively(TIMEOUT, () -> {
+            Mm mm = PerVmaTesting.newMm(form, "madviseUnderVmaLock", "false");
+            long x = mm.mmapAnon(BASE, 4 * PAGE_SIZE, RW, MAP_FIXED);
+            MmLockGuard writer = mm.mmLock().lock(LockIntent.coarse(OpKind.MMAP, LockIntent.Mode.WRITE, 0, PAGE_SIZE));
+            TestThread madvise;
+            try {
+                madvise = TestThread.start("madvise", () -> mm.madvise(x, PAGE_SIZE, MADV_DONTNEED));
+                madvise.awaitBlocked();
+                madvise.assertStillBlockedAfter(50);
+            } finally {
+                writer.close();
+            }
+            madvise.finish();
+            assertThat(mm.counters().snapshot("pervma.madvise")).isEmpty();
+        });
+    }
+
     /**
      * A fault racing with mprotect never sees a half-applied change: once mprotect to read-only has returned,
      * no PTE in the range is writable (a fault inside the old VMA finished before the change, and its PTE was

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.LockingStrategy;
@@ -15,6 +16,7 @@ import dev.mmlab.api.mem.BackingFile;
 import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.stats.LockUse;
 import dev.mmlab.pervma.lock.RefcountVmaLock;
 import dev.mmlab.pervma.lock.RwsemVmaLock;
 import dev.mmlab.pervma.lock.VmaLock;
@@ -32,7 +34,7 @@ class PerVmaStrategyTest {
         LockingStrategy s = all.get("pervma");
         assertThat(s).isInstanceOf(PerVmaStrategy.class);
         assertThat(s.options()).extracting(o -> o.key())
-                .containsExactly("lock", "mapsUnderVmaLock", "faultRetry", "populateDropsLock", "munmapDowngrade",
+                .containsExactly("lock", "mapsUnderVmaLock", "madviseUnderVmaLock", "faultRetry", "populateDropsLock", "munmapDowngrade",
                         "forkVmaLocking");
         assertThat(all.select("pervma").config().get("lock")).isEqualTo("refcount");
         assertThatThrownBy(() -> all.select("pervma:lock=mutex")).isInstanceOf(IllegalArgumentException.class)
@@ -211,6 +213,68 @@ class PerVmaStrategyTest {
         }
         assertThat(mm.fault(b, Access.WRITE)).isEqualTo(FaultOutcome.MAPPED);
         assertThat(PerVmaTesting.check(mm)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.mmlab.pervma.PerVmaTesting#forms")
+    void lockUseCountsFaultsUnderTheVmaLockAsNoneAndTheirFallbacksAsRead(String form) {
+        Mm mm = PerVmaTesting.newMm(form);
+        long a = mm.mmapAnon(0, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+        mm.write(a, 1); // no anon identity yet: a VMA-lock try, then the mmap read lock
+        mm.write(a + PAGE_SIZE, 2);
+        mm.write(a + 2 * PAGE_SIZE, 3);
+
+        LockUse use = mm.lockUse();
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.NONE)).isEqualTo(2);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.READ)).isEqualTo(1);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.FALLBACK)).isEqualTo(1);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.RETRY)).isZero();
+        assertThat(use.get(OpKind.MMAP, LockUse.Use.WRITE)).isEqualTo(1);
+
+        // No VMA at the address: the fault aborts before the core and the mmap lock path says SEGV.
+        assertThat(mm.fault(0x7000_0000L, Access.READ)).isEqualTo(FaultOutcome.SEGV);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.READ)).isEqualTo(2);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.FALLBACK)).isEqualTo(2);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.mmlab.pervma.PerVmaTesting#forms")
+    void madviseInsideOneVmaRunsUnderItsLockAndAcrossVmasUnderTheMmapLock(String form) {
+        Mm mm = PerVmaTesting.newMm(form);
+        long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+        mm.mmapAnon(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE, PROT_READ, MAP_FIXED);
+        mm.write(a, 5);
+
+        mm.madvise(a, 4 * PAGE_SIZE, MADV_DONTNEED);
+        assertThat(mm.read(a)).isZero();
+        assertThat(mm.counters().get("pervma.madvise.success")).isEqualTo(1);
+        assertThat(mm.lockUse().get(OpKind.MADVISE, LockUse.Use.NONE)).isEqualTo(1);
+
+        mm.madvise(a, 8 * PAGE_SIZE, MADV_DONTNEED);
+        assertThat(mm.counters().get("pervma.madvise.fallback.spans_vmas")).isEqualTo(1);
+        assertThat(mm.lockUse().get(OpKind.MADVISE, LockUse.Use.READ)).isEqualTo(1);
+
+        assertThatThrownBy(() -> mm.madvise(a - 4 * PAGE_SIZE, 4 * PAGE_SIZE, MADV_DONTNEED))
+                .isInstanceOf(ErrnoException.class);
+        assertThat(mm.counters().get("pervma.madvise.fallback.no_vma")).isEqualTo(1);
+
+        // Errors found under the VMA lock are the same as under the mmap lock, and the lock is released.
+        mm.mlock(a, PAGE_SIZE, 0);
+        assertThatThrownBy(() -> mm.madvise(a, PAGE_SIZE, MADV_DONTNEED)).isInstanceOf(ErrnoException.class)
+                .hasMessageContaining("locked");
+        assertThat(PerVmaTesting.check(mm)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.mmlab.pervma.PerVmaTesting#forms")
+    void madviseUnderVmaLockCanBeTurnedOff(String form) {
+        Mm mm = PerVmaTesting.newMm(form, "madviseUnderVmaLock", "false");
+        long a = mm.mmapAnon(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+        mm.madvise(a, PAGE_SIZE, MADV_FREE);
+        assertThat(mm.counters().snapshot("pervma.madvise")).isEmpty();
+        assertThat(mm.lockUse().get(OpKind.MADVISE, LockUse.Use.READ)).isEqualTo(1);
+        assertThat(mm.parts().lockVmaCovering(LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, a, a + PAGE_SIZE)))
+                .isNull();
     }
 
     @Test

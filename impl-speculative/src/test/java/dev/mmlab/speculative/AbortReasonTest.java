@@ -27,6 +27,7 @@ import dev.mmlab.api.mem.BlockDevice;
 import dev.mmlab.api.mem.LatencyModel;
 import dev.mmlab.api.mem.OpenFile;
 import dev.mmlab.api.mm.Mm;
+import dev.mmlab.api.stats.LockUse;
 import dev.mmlab.api.pgtable.PteTable;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +60,21 @@ class AbortReasonTest {
         assertThat(count(mm, SpeculativeFaultHandler.SUCCESS)).isEqualTo(2);
         assertThat(count(mm, SpeculativeFaultHandler.FALLBACK)).isEqualTo(1);
         SpecMm.assertValid(mm);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vma", "mm"})
+    void lockUseCountsValidatedFaultsAsNoneAndAbortsAsFallbacksToTheReadLock(String validation) {
+        Mm mm = SpecMm.newMm(validation);
+        long a = rw(mm, 4);
+        mm.write(a, 1); // vma_noanon: the mmap read lock
+        mm.write(a + PAGE_SIZE, 2);
+        mm.write(a + 2 * PAGE_SIZE, 3);
+        LockUse use = mm.lockUse();
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.NONE)).isEqualTo(2);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.READ)).isEqualTo(1);
+        assertThat(use.get(OpKind.FAULT, LockUse.Use.FALLBACK)).isEqualTo(1);
+        assertThat(use.get(OpKind.MMAP, LockUse.Use.WRITE)).isEqualTo(1);
     }
 
     @ParameterizedTest

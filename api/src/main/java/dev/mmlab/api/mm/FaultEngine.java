@@ -78,6 +78,25 @@ final class FaultEngine implements FaultCore {
         return tree;
     }
 
+    /**
+     * This core for one fault, telling {@code tally} what each attempt handed to it holds: how the engine learns
+     * how a fault was locked without the strategy saying so. One small object per fault; used by its thread.
+     */
+    FaultCore tallying(LockTally tally) {
+        return new FaultCore() {
+            @Override
+            public VmaTree tree() {
+                return tree;
+            }
+
+            @Override
+            public FaultResult fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
+                tally.tried(attempt);
+                return FaultEngine.this.fault(attempt, vma, addr, access);
+            }
+        };
+    }
+
     @Override
     public FaultResult fault(FaultAttempt attempt, Vma vma, long addr, Access access) {
         long page = addr & Linux.PAGE_MASK;

@@ -46,9 +46,30 @@ final class Locking {
      * this mm. May block.
      */
     static <T> T locked(MmStruct mm, LockIntent intent, Function<MmLockGuard, T> body) {
+        if (intent.op() == OpKind.FAULT) {
+            // Stack expansion inside a fault: the fault's own tally counts it (Memory.fault).
+            return locked(mm, intent, null, body);
+        }
+        LockTally tally = LockTally.operation();
+        try {
+            return locked(mm, intent, tally, body);
+        } finally {
+            tally.record(mm.lockUse, intent.op());
+        }
+    }
+
+    /**
+     * {@link #locked(MmStruct, LockIntent, Function)} for an operation that tallies its own lock use across
+     * several acquisitions (a /proc walk, a madvise that tried a VMA lock first): each acquisition here is a
+     * try of {@code tally}, which the caller records. {@code tally} may be null (not counted).
+     */
+    static <T> T locked(MmStruct mm, LockIntent intent, LockTally tally, Function<MmLockGuard, T> body) {
         LockIntent current = intent;
         for (int attempt = 0;; attempt++) {
             MmLockGuard guard = mm.lock.lock(current);
+            if (tally != null) {
+                tally.tried(guard.coarseHold(), false);
+            }
             try {
                 return body.apply(guard);
             } catch (NeedsWiderLock wider) {

@@ -4,6 +4,7 @@ import static dev.mmlab.api.Linux.*;
 import static dev.mmlab.api.VmFlags.*;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.FaultOutcome;
@@ -157,32 +158,69 @@ final class Madvise {
         }
     }
 
-    /** The advices Linux runs under the mmap read lock: zap (DONTNEED, FREE, REMOVE) or only walk (hints). */
+    /**
+     * The advices Linux runs under the mmap read lock: zap (DONTNEED, FREE, REMOVE) or only walk (hints). DONTNEED
+     * and FREE on a range inside one VMA run under that VMA's read lock when the strategy gives one (6.18's
+     * {@code MADVISE_VMA_READ_LOCK}: {@link dev.mmlab.api.StrategyInstance#lockVmaCovering}).
+     */
     private static void underReadLock(MmStruct mm, long start, long end, int advice) {
         boolean zaps = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE;
-        Locking.locked(mm, LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end), guard -> {
-            Locking.requireCovers(guard, start, end, false);
-            if (!zaps) {
-                // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
-                // mmap read lock, and that is what they cost other threads.
-                return null;
+        LockIntent intent = LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end);
+        LockTally tally = LockTally.operation();
+        try {
+            if ((advice == MADV_DONTNEED || advice == MADV_FREE) && underVmaLock(mm, intent, advice, tally)) {
+                return;
             }
-            for (Vma v : mm.tree.overlapping(start, end)) {
-                if (advice == MADV_DONTNEED || advice == MADV_FREE) {
-                    if (v.has(VM_LOCKED | VM_PFNMAP)) {
-                        throw new ErrnoException(Errno.EINVAL, "MADV_DONTNEED/FREE on a locked or PFN mapping: " + v);
-                    }
-                    if (advice == MADV_FREE && !v.isAnonymous()) {
-                        throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
-                    }
-                } else if (v.has(VM_LOCKED)) {
-                    throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
-                } else if (v.file() == null || (v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
-                    throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
+            Locking.locked(mm, intent, tally, guard -> {
+                Locking.requireCovers(guard, start, end, false);
+                if (!zaps) {
+                    // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
+                    // mmap read lock, and that is what they cost other threads.
+                    return null;
                 }
-                Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
+                for (Vma v : mm.tree.overlapping(start, end)) {
+                    zap(mm, v, start, end, advice);
+                }
+                return null;
+            });
+        } finally {
+            tally.record(mm.lockUse, OpKind.MADVISE);
+        }
+    }
+
+    /** {@code try_vma_read_lock}: the whole advice under one VMA read lock, if the strategy gives it. */
+    private static boolean underVmaLock(MmStruct mm, LockIntent intent, int advice, LockTally tally) {
+        Vma vma = mm.parts.lockVmaCovering(intent);
+        if (vma == null) {
+            return false;
+        }
+        tally.tried(CoarseHold.NONE, false);
+        try {
+            if (vma.start() > intent.start() || vma.end() < intent.end()) {
+                throw new IllegalStateException(mm.strategy.name() + ": lockVmaCovering gave " + vma
+                        + ", which does not cover " + intent);
             }
-            return null;
-        });
+            zap(mm, vma, intent.start(), intent.end(), advice);
+        } finally {
+            mm.parts.unlockVmaForRead(vma);
+        }
+        return true;
+    }
+
+    /** {@code madvise_dontneed_free} / {@code madvise_remove} for the part of {@code [start, end)} in {@code v}. */
+    private static void zap(MmStruct mm, Vma v, long start, long end, int advice) {
+        if (advice == MADV_DONTNEED || advice == MADV_FREE) {
+            if (v.has(VM_LOCKED | VM_PFNMAP)) {
+                throw new ErrnoException(Errno.EINVAL, "MADV_DONTNEED/FREE on a locked or PFN mapping: " + v);
+            }
+            if (advice == MADV_FREE && !v.isAnonymous()) {
+                throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
+            }
+        } else if (v.has(VM_LOCKED)) {
+            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
+        } else if (v.file() == null || (v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
+            throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
+        }
+        Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
     }
 }

@@ -6,9 +6,12 @@ import static dev.mmlab.api.Linux.PMD_SIZE;
 import static dev.mmlab.api.Linux.TASK_SIZE;
 
 import dev.mmlab.api.Access;
+import dev.mmlab.api.CoarseHold;
+import dev.mmlab.api.FaultCore;
 import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.MemoryAccessException;
 import dev.mmlab.api.MmLockGuard;
+import dev.mmlab.api.OpKind;
 import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.pgtable.PteTable;
 import dev.mmlab.api.sync.Cost;
@@ -99,12 +102,20 @@ final class Memory {
      * growsdown stack VMA expands it (under the write lock, as Linux 6.5+ does) and faults again.
      */
     static FaultOutcome fault(MmStruct mm, long addr, Access access) {
-        FaultOutcome outcome = mm.faultHandler.handleFault(mm.faultEngine, addr, access);
-        if (outcome == FaultOutcome.SEGV && Mmap.expandStack(mm, addr)) {
-            outcome = mm.faultHandler.handleFault(mm.faultEngine, addr, access);
+        LockTally tally = LockTally.operation();
+        FaultCore core = mm.faultEngine.tallying(tally);
+        try {
+            FaultOutcome outcome = mm.faultHandler.handleFault(core, addr, access);
+            if (outcome == FaultOutcome.SEGV && Mmap.expandStack(mm, addr)) {
+                // expand_stack took the mmap write lock (Locking leaves a fault's acquisitions to this tally).
+                tally.tried(CoarseHold.WRITE, false);
+                outcome = mm.faultHandler.handleFault(core, addr, access);
+            }
+            mm.counters.increment("fault." + outcome.name());
+            return outcome;
+        } finally {
+            tally.record(mm.lockUse, OpKind.FAULT);
         }
-        mm.counters.increment("fault." + outcome.name());
-        return outcome;
     }
 
     /**

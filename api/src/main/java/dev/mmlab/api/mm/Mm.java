@@ -23,6 +23,7 @@ import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mem.PageAllocator;
 import dev.mmlab.api.pgtable.PageTables;
 import dev.mmlab.api.stats.Counters;
+import dev.mmlab.api.stats.LockUse;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import java.util.Collections;
 import java.util.HashMap;
@@ -108,6 +109,11 @@ public final class Mm {
 
     public Counters counters() {
         return mm.counters;
+    }
+
+    /** How each operation of this address space was locked: mm-wide read, write, or not at all. */
+    public LockUse lockUse() {
+        return mm.lockUse;
     }
 
     public LockWaitRecorder waits() {

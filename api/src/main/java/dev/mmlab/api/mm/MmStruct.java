@@ -15,6 +15,7 @@ import dev.mmlab.api.mem.Page;
 import dev.mmlab.api.mem.PageAllocator;
 import dev.mmlab.api.pgtable.PageTables;
 import dev.mmlab.api.stats.Counters;
+import dev.mmlab.api.stats.LockUse;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import dev.mmlab.api.sync.Cost;
 import dev.mmlab.api.sync.Mutex;
@@ -56,6 +57,8 @@ final class MmStruct {
     final StrategyConfig strategyConfig;
     final MmConfig config;
     final Counters counters = new Counters();
+    /** How each operation was locked, counted by {@link Locking} and {@link Memory#fault}. */
+    final LockUse lockUse = new LockUse();
     final LockWaitRecorder waits = new LockWaitRecorder();
     final StrategyInstance parts;
     final MmLock lock;

@@ -3,6 +3,7 @@ package dev.mmlab.api.mm;
 import static dev.mmlab.api.Linux.*;
 import static dev.mmlab.api.VmFlags.VM_LOCKED;
 
+import dev.mmlab.api.CoarseHold;
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
 import dev.mmlab.api.LockIntent;
@@ -88,6 +89,15 @@ final class TaskMmu {
             Sched.cost(Cost.PROC_LINE);
             return costless.visit(v);
         };
+        LockTally tally = LockTally.walk();
+        try {
+            walkVmas(mm, op, visitor, tally);
+        } finally {
+            tally.record(mm.lockUse, op);
+        }
+    }
+
+    private static void walkVmas(MmStruct mm, OpKind op, VmaVisitor visitor, LockTally tally) {
         long[] pos = {0};
         LockIntent vmaIntent = LockIntent.of(op, LockIntent.Mode.READ, 0, PAGE_SIZE);
         while (true) {
@@ -100,6 +110,7 @@ final class TaskMmu {
                 } finally {
                     mm.parts.unlockVmaForRead(locked);
                 }
+                tally.tried(CoarseHold.NONE, false);
                 mm.counters.increment(op.label() + ".vma_locked");
                 continue;
             }
@@ -108,7 +119,7 @@ final class TaskMmu {
                 return;
             }
             LockIntent intent = LockIntent.of(op, LockIntent.Mode.READ, Math.max(pos[0], peek.start()), peek.end());
-            boolean more = Locking.locked(mm, intent, guard -> {
+            boolean more = Locking.locked(mm, intent, tally, guard -> {
                 int bytes = 0;
                 while (bytes < CHUNK_BYTES) {
                     Vma v = mm.tree.findNext(pos[0]);

@@ -15,7 +15,8 @@ import java.util.List;
  * {@link #faults()}.
  *
  * @param lock the mmap lock, as syscalls take it
- * @param faults the classic fault path under it (the fallback of a faster path)
+ * @param faults the classic fault path under it, as the fallback of a faster path (its faults count as
+ *     fallbacks in the engine's lock use; {@link #instance()} uses it as the primary path)
  * @param tree the VMA tree both use
  */
 public record CoarseMmapLock(RwsemMmLock lock, MmapLockFaultPath faults, VmaTree tree) {
@@ -44,11 +45,11 @@ public record CoarseMmapLock(RwsemMmLock lock, MmapLockFaultPath faults, VmaTree
         RwsemMmLock lock = new RwsemMmLock(new RwSemaphore("mmap_lock", context.waits()), config.bool(MUNMAP_DOWNGRADE),
                 config.bool(POPULATE_DROPS_LOCK), hooks);
         return new CoarseMmapLock(lock, new MmapLockFaultPath(lock, tree, context.counters(), counterPrefix,
-                config.bool(FAULT_RETRY)), tree);
+                config.bool(FAULT_RETRY)).asFallback(), tree);
     }
 
     /** The baseline's parts: this lock, this fault path, this tree. */
     public StrategyInstance instance() {
-        return StrategyInstance.of(lock, faults, tree);
+        return StrategyInstance.of(lock, faults.asPrimary(), tree);
     }
 }

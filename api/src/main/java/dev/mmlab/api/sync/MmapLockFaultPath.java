@@ -41,17 +41,38 @@ public final class MmapLockFaultPath implements FaultHandler {
     private final Counters counters;
     private final String prefix;
     private final boolean faultRetry;
+    private final boolean fallback;
 
     /**
      * @param prefix counter prefix, e.g. {@code rwsem}: counts {@code PREFIX.fault_retry_io} and
      *        {@code PREFIX.fault_write_lock}
      */
     public MmapLockFaultPath(RwsemMmLock lock, VmaTree tree, Counters counters, String prefix, boolean faultRetry) {
+        this(lock, tree, counters, prefix, faultRetry, false);
+    }
+
+    private MmapLockFaultPath(RwsemMmLock lock, VmaTree tree, Counters counters, String prefix, boolean faultRetry,
+            boolean fallback) {
         this.lock = lock;
         this.tree = tree;
         this.counters = counters;
         this.prefix = prefix;
         this.faultRetry = faultRetry;
+        this.fallback = fallback;
+    }
+
+    /**
+     * This path as the fallback of a faster one: the same lock and switches, its attempts saying
+     * {@link dev.mmlab.api.FaultAttempt#isFallback}, so every fault it handles counts as a fallback in the
+     * engine's lock use.
+     */
+    public MmapLockFaultPath asFallback() {
+        return new MmapLockFaultPath(lock, tree, counters, prefix, faultRetry, true);
+    }
+
+    /** This path as a strategy's own fault handler (the baseline's): its faults are not fallbacks. */
+    MmapLockFaultPath asPrimary() {
+        return new MmapLockFaultPath(lock, tree, counters, prefix, faultRetry, false);
     }
 
     /** {@inheritDoc} Caller holds no lock of this mm. Waits for the mmap lock uninterruptibly. */
@@ -98,6 +119,11 @@ public final class MmapLockFaultPath implements FaultHandler {
         Attempt(LockIntent intent, boolean write) {
             super(write ? CoarseHold.WRITE : CoarseHold.READ);
             this.intent = intent;
+        }
+
+        @Override
+        public boolean isFallback() {
+            return fallback;
         }
 
         @Override

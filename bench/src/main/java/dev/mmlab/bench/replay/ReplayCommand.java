@@ -190,6 +190,7 @@ public final class ReplayCommand implements Callable<Integer> {
         out.printf("%s: pid %d, %s%s%n", trace, p, mode.label(), costs == null ? ""
                 : ", virtual clock (profile " + costs.name() + ", seed " + options.seed() + ")");
         out.print(ReplayReport.table(results));
+        out.print(ReplayReport.lockUse(results));
         for (ReplayResult r : results) {
             String prefix = ReplayReport.forkPrefix(r);
             if (!prefix.isEmpty()) {

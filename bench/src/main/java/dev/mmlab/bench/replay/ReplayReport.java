@@ -2,6 +2,7 @@ package dev.mmlab.bench.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mmlab.bench.report.LockUseTable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +35,11 @@ public final class ReplayReport {
         return sb.toString();
     }
 
+    /** Per strategy and operation kind, how the operations were locked ({@link LockUseTable}); empty when none ran. */
+    public static String lockUse(List<ReplayResult> results) {
+        return LockUseTable.render(results.stream().map(r -> new LockUseTable.Row(r.strategy(), r.lockUse())).toList());
+    }
+
     /**
      * One line saying how a forked process's first address space was built ({@link ReplayResult.ForkPrefix}), or
      * an empty string when it started empty.
@@ -62,7 +68,7 @@ public final class ReplayReport {
     /**
      * The JSON document: the trace, the clock ({@code wall} or {@code virtual}, with the cost profile's name and
      * hash and the seed under the virtual clock), and per strategy its operations (count, rate, latency in µs),
-     * waits and false conflicts, counters, invariant violations and fidelity. The replay's time is
+     * waits and false conflicts, counters, lock use ({@code lockUse}), invariant violations and fidelity. The replay's time is
      * {@code wallNanos} on the wall clock and {@code virtualNanos} under the virtual clock; every other time is on
      * the same clock. A virtual-time document has no field that depends on the host: the same trace, profile and
      * seed give the same document.
@@ -111,6 +117,7 @@ public final class ReplayReport {
             waits.put("falseConflictWaitNanos", r.waits().falseConflictWaitNanos());
             run.put("waits", waits);
             run.put("counters", new java.util.TreeMap<>(r.counters()));
+            run.put("lockUse", r.lockUse());
             run.put("invariantViolations", r.invariantViolations());
             Fidelity f = r.fidelity();
             Map<String, Object> fidelity = new LinkedHashMap<>();

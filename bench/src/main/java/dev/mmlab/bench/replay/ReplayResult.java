@@ -1,7 +1,9 @@
 package dev.mmlab.bench.replay;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The outcome of replaying one process of a trace under one strategy.
@@ -14,6 +16,8 @@ import java.util.Map;
  *     virtual clock the sum over the images of the virtual time their simulated threads took
  * @param operations per operation ({@code mmap}, {@code fault}, ...): count, rate and latency, on the replay's clock
  * @param counters the engine's and the strategy's counters, summed over the images
+ * @param lockUse how the operations were locked, per operation kind and use ({@code read}, {@code write},
+ *     {@code none}, {@code fallback}, {@code retry}; the api's {@code LockUse}), summed over the images
  * @param waits lock waits, summed over the images
  * @param invariantViolations violations {@code InvariantChecker} found at the end of each image, as text
  * @param finalMaps {@code /proc/pid/maps} of the last image at the end
@@ -33,6 +37,7 @@ public record ReplayResult(
         long elapsedNanos,
         Map<String, OpStats> operations,
         Map<String, Long> counters,
+        Map<String, Map<String, Long>> lockUse,
         WaitStats waits,
         List<String> invariantViolations,
         String finalMaps,
@@ -43,6 +48,7 @@ public record ReplayResult(
     public ReplayResult {
         operations = Map.copyOf(operations);
         counters = Map.copyOf(counters);
+        lockUse = Collections.unmodifiableMap(new TreeMap<>(lockUse));
         invariantViolations = List.copyOf(invariantViolations);
         if (forkPrefix == null) {
             throw new IllegalArgumentException("forkPrefix is required; use ForkPrefix.none()");

@@ -16,6 +16,7 @@ import dev.mmlab.api.mm.MmConfig;
 import dev.mmlab.api.sim.CostProfile;
 import dev.mmlab.api.sim.SimulationException;
 import dev.mmlab.api.sim.VirtualScheduler;
+import dev.mmlab.api.stats.LockUse;
 import dev.mmlab.api.stats.LockWaitRecorder;
 import dev.mmlab.api.sync.Sched;
 import dev.mmlab.bench.replay.ReplayScript.ChildExitStep;
@@ -155,6 +156,7 @@ public final class Replayer {
         Fidelity fidelity = new Fidelity();
         Map<String, Histogram> latencies = new TreeMap<>();
         Map<String, Long> counters = new TreeMap<>();
+        Map<String, Map<String, Long>> lockUse = new TreeMap<>();
         long[] waits = new long[4];
         List<String> violations = new ArrayList<>();
         String maps = "";
@@ -208,6 +210,7 @@ public final class Replayer {
             }
             Mm mm = run.mm;
             mm.counters().snapshot().forEach((k, v) -> counters.merge(k, v, Long::sum));
+            lockUse = LockUse.merge(lockUse, mm.lockUse().snapshot());
             LockWaitRecorder w = mm.waits();
             waits[0] += w.count();
             waits[1] += w.falseConflicts();
@@ -223,7 +226,7 @@ public final class Replayer {
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3)));
         CostProfile costs = options.virtualClock();
         return new ReplayResult(script.source(), script.pid(), selected.label(), options.timing(), options.speed(),
-                script.images().size(), fidelity, elapsed, ops, counters,
+                script.images().size(), fidelity, elapsed, ops, counters, lockUse,
                 new ReplayResult.WaitStats(waits[0], waits[1], waits[2], waits[3]), violations, maps, forkPrefix,
                 costs == null ? null : new ReplayResult.Profile(costs.name(), costs.hash()),
                 costs == null ? 0 : options.seed());

@@ -116,6 +116,7 @@ public final class HtmlReport {
         for (RunResult r : result.runs()) {
             causes(sb, r, sweep.colour(r));
         }
+        lockUse(sb, result.runs(), LOCK_USE_HEADING);
         counters(sb, result.runs(), "<h3>Counters (engine and strategy, measured window)</h3>\n");
     }
 
@@ -151,6 +152,15 @@ public final class HtmlReport {
                 causes(sb, r, sweep.colour(r));
             }
             sb.append("</details>\n");
+        }
+        if (result.runs().stream().anyMatch(r -> r.lockUse() != null && !r.lockUse().isEmpty())) {
+            sb.append(LOCK_USE_HEADING);
+            for (int n : sweep.cores()) {
+                sb.append(n == sweep.largest() ? "<details open>" : "<details>").append("<summary><b>")
+                        .append(CoreSweep.cores(n)).append("</b></summary>\n");
+                lockUse(sb, sweep.runsAt(n), "");
+                sb.append("</details>\n");
+            }
         }
         Set<String> keys = new TreeSet<>();
         result.runs().forEach(r -> keys.addAll(r.counters().keySet()));
@@ -316,6 +326,33 @@ public final class HtmlReport {
         if (w.byCause().size() > TOP_CAUSES) {
             sb.append("<tr><td class=\"l\" colspan=\"6\">").append(w.byCause().size() - TOP_CAUSES)
                     .append(" smaller causes in the JSON</td></tr>\n");
+        }
+        sb.append("</table>\n");
+    }
+
+    private static final String LOCK_USE_HEADING = "<h3>Lock use: operations by their hold of the mm-wide lock "
+            + "(read, write, none), fallbacks to it and further tries</h3>\n";
+
+    /** Lock use: a row per run and operation kind, a column per use, after {@code heading} when any run has one. */
+    private static void lockUse(StringBuilder sb, List<RunResult> runs, String heading) {
+        if (runs.stream().allMatch(r -> r.lockUse() == null || r.lockUse().isEmpty())) {
+            return;
+        }
+        sb.append(heading).append("<table><tr><th class=\"l\">strategy</th><th class=\"l\">op</th>");
+        LockUseTable.USES.forEach(u -> sb.append("<th>").append(u).append("</th>"));
+        sb.append("</tr>\n");
+        for (RunResult r : runs) {
+            if (r.lockUse() == null) {
+                continue;
+            }
+            r.lockUse().forEach((op, row) -> {
+                sb.append("<tr><td class=\"l\">").append(esc(r.strategy())).append("</td><td class=\"l\">")
+                        .append(esc(op)).append("</td>");
+                for (String u : LockUseTable.USES) {
+                    sb.append("<td>").append(String.format(Locale.ROOT, "%,d", row.getOrDefault(u, 0L))).append("</td>");
+                }
+                sb.append("</tr>\n");
+            });
         }
         sb.append("</table>\n");
     }

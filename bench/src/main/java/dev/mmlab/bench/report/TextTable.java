@@ -6,7 +6,10 @@ import dev.mmlab.bench.run.ScenarioResult;
 import java.util.Locale;
 import java.util.Map;
 
-/** The plain-text table {@code compare} prints: one row per strategy and operation, then waits per strategy. */
+/**
+ * The plain-text table {@code compare} prints: one row per strategy and operation, then waits per strategy, then
+ * how each strategy's operations were locked ({@link LockUseTable}).
+ */
 public final class TextTable {
     private TextTable() {}
 
@@ -47,6 +50,8 @@ public final class TextTable {
                     r.workerFailures().isEmpty() ? "" : ", WORKER FAILURES " + r.workerFailures().size(),
                     r.error() != null ? ", ERROR " + r.error() : ""));
         }
+        sb.append(LockUseTable.render(result.runs().stream()
+                .map(r -> new LockUseTable.Row(label(r), r.lockUse() == null ? Map.of() : r.lockUse())).toList()));
         return sb.toString();
     }
 

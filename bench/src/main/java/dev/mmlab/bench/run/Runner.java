@@ -208,7 +208,8 @@ public final class Runner {
         double seconds = measured.windowNanos() / 1e9;
         return new Checked(new RunResult(choice.label(), null, seconds, mergeOps(roleOrder, recorders, recorderRoles, seconds),
                 measured.after().waitsSince(measured.before()), measured.after().countersSince(measured.before()),
-                violations, problems, error, workerFailures), measured.interleaving());
+                measured.after().lockUseSince(measured.before()), violations, problems, error, workerFailures),
+                measured.interleaving());
     }
 
     /** What a worker thread of {@code role} threw. */
@@ -377,12 +378,32 @@ public final class Runner {
     }
 
     /** Counters and wait totals at one instant. */
-    private record Snapshot(Map<String, Long> counters, long waits, long falseWaits, long waitNanos,
-            long falseWaitNanos, Map<LockWaitRecorder.Cause, LockWaitRecorder.CauseTotal> byCause) {
+    private record Snapshot(Map<String, Long> counters, Map<String, Map<String, Long>> lockUse, long waits,
+            long falseWaits, long waitNanos, long falseWaitNanos,
+            Map<LockWaitRecorder.Cause, LockWaitRecorder.CauseTotal> byCause) {
         static Snapshot of(Mm mm) {
             LockWaitRecorder w = mm.waits();
-            return new Snapshot(mm.counters().snapshot(), w.count(), w.falseConflicts(), w.waitNanos(),
-                    w.falseConflictWaitNanos(), w.byCause());
+            return new Snapshot(mm.counters().snapshot(), mm.lockUse().snapshot(), w.count(), w.falseConflicts(),
+                    w.waitNanos(), w.falseConflictWaitNanos(), w.byCause());
+        }
+
+        /** The lock use of the operations in the window: operation kinds that ran in it, sorted. */
+        Map<String, Map<String, Long>> lockUseSince(Snapshot before) {
+            Map<String, Map<String, Long>> out = new TreeMap<>();
+            lockUse.forEach((op, row) -> {
+                Map<String, Long> old = before.lockUse.getOrDefault(op, Map.of());
+                Map<String, Long> d = new LinkedHashMap<>();
+                long total = 0;
+                for (Map.Entry<String, Long> e : row.entrySet()) {
+                    long n = e.getValue() - old.getOrDefault(e.getKey(), 0L);
+                    d.put(e.getKey(), n);
+                    total += n;
+                }
+                if (total != 0) {
+                    out.put(op, d);
+                }
+            });
+            return out;
         }
 
         Map<String, Long> countersSince(Snapshot before) {

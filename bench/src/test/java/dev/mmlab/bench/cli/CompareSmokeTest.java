@@ -25,7 +25,7 @@ class CompareSmokeTest {
                 "--duration", "0.4", "--warmup", "0.1", "--jit-warmup", "0", "--strategy", "all", "--strategy", "unsafe-nolock",
                 "--json", json.toString(), "--html", html.toString(), "--csv", csv.toString()));
         assertThat(r.rc()).as(r.err()).isZero();
-        assertThat(r.out()).contains("faulters/fault", "mapper/iteration", "vs nolock", "wrote " + json);
+        assertThat(r.out()).contains("faulters/fault", "mapper/iteration", "vs nolock", "wrote " + json, "lock use:");
 
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertThat(root.get("scenario").asText()).isEqualTo("fault-vs-mmap");
@@ -54,12 +54,21 @@ class CompareSmokeTest {
                 assertThat(c.fieldNames()).toIterable().containsExactly("waiter", "holder", "falseConflict", "count", "waitNs");
             }
             assertThat(run.get("counters").isObject()).isTrue();
+            JsonNode faultLocks = run.get("lockUse").get("fault");
+            assertThat(faultLocks.fieldNames()).toIterable().containsExactly("read", "write", "none", "fallback", "retry");
+            long locked = faultLocks.get("read").asLong() + faultLocks.get("write").asLong() + faultLocks.get("none").asLong();
+            assertThat(locked).as("every fault counts once").isPositive();
+            if (run.get("strategy").asText().equals("rwsem")) {
+                assertThat(faultLocks.get("none").asLong()).isZero();
+                assertThat(run.get("lockUse").get("mmap").get("write").asLong()).isPositive();
+            }
             assertThat(run.get("invariantViolations").asInt()).isZero();
         }
         assertThat(strategies).containsExactlyElementsOf(expected);
 
         String page = Files.readString(html);
-        assertThat(page).startsWith("<!DOCTYPE html>").contains("fault-vs-mmap", "Who blocked whom", "faulters/fault");
+        assertThat(page).startsWith("<!DOCTYPE html>").contains("fault-vs-mmap", "Who blocked whom", "faulters/fault",
+                "Lock use");
         assertThat(page).containsAnyOf("data:image/png;base64,", "unavailable");
         assertThat(Files.readAllLines(csv)).hasSize(1 + 2 * expected.size());
     }

@@ -46,6 +46,15 @@ class ReplayCommandTest {
     assertThat(run.get("operations").get("mmap").get("count").asLong()).isPositive();
     assertThat(run.get("operations").get("fault").get("p99Micros").asDouble()).isPositive();
     assertThat(run.get("waits").has("falseConflicts")).isTrue();
+    // rwsem takes the mmap lock for everything: its mmaps for write (the image's setup counts too), its faults for
+    // read, nothing without it.
+    JsonNode lockUse = run.get("lockUse");
+    assertThat(lockUse.get("mmap").get("write").asLong())
+        .isGreaterThanOrEqualTo(run.get("operations").get("mmap").get("count").asLong());
+    assertThat(lockUse.get("mmap").get("none").asLong()).isZero();
+    assertThat(lockUse.get("fault").get("read").asLong()).isPositive();
+    assertThat(lockUse.get("fault").get("none").asLong()).isZero();
+    assertThat(out.toString()).contains("lock use:");
     assertThat(run.get("invariantViolations").size()).isZero();
     MapsComparison.Expected expected =
         MapsComparison.readExpected(TraceFiles.resource("vmaops-1.maps"));

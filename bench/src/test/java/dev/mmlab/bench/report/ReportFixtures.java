@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /** Comparison results built by hand, so report tests need no run. */
@@ -59,7 +60,22 @@ final class ReportFixtures {
                 : new WaitStats(waits + 1, 1, waits * 2_000 + 500, 500, causes);
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("faults.anon", ops.get("faulters/fault").count());
-        return new RunResult(strategy, cores, SECONDS, ops, w, counters, 0, List.of(), null);
+        Map<String, Map<String, Long>> lockUse = new TreeMap<>();
+        long faults = ops.get("faulters/fault").count();
+        boolean coarse = strategy.equals("rwsem");
+        lockUse.put("fault", lockUseRow(coarse ? faults : 1, 0, coarse ? 0 : faults - 1, coarse ? 0 : 1, 0));
+        lockUse.put("mmap", lockUseRow(0, ops.get("mapper/iteration").count(), 0, 0, 0));
+        return new RunResult(strategy, cores, SECONDS, ops, w, counters, lockUse, 0, List.of(), null);
+    }
+
+    static Map<String, Long> lockUseRow(long read, long write, long none, long fallback, long retry) {
+        Map<String, Long> row = new LinkedHashMap<>();
+        row.put("read", read);
+        row.put("write", write);
+        row.put("none", none);
+        row.put("fallback", fallback);
+        row.put("retry", retry);
+        return row;
     }
 
     private static OpStats stats(long count, long typicalNs) {
