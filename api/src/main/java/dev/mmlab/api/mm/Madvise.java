@@ -177,7 +177,11 @@ final class Madvise {
                     }
                 } else if (v.has(VM_LOCKED)) {
                     throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
-                } else if (v.file() == null || (v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
+                } else if (v.file() == null) {
+                    // madvise_remove: with no file there is nothing to punch a hole in, and that is EINVAL
+                    // before the permission check is reached.
+                    throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE needs a file or shared anonymous mapping: " + v);
+                } else if ((v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
                     throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
                 }
                 Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));

@@ -227,6 +227,17 @@ class KernelFidelityTest {
         mm.munlockall();
     }
 
+    // ------------------------------------------------------------------ op-script oracle findings (issue 16)
+
+    /** Finding 1, {@code madvise_remove}: no file behind the VMA (private anonymous) is EINVAL, not EACCES. */
+    @Test
+    void madviseRemoveOfPrivateAnonymousMemoryIsEinval() {
+        mm.mmapAnon(A, 4 * P, PROT_READ, MAP_FIXED);
+        fails(Errno.EINVAL, () -> mm.madvise(A, 4 * P, MADV_REMOVE));
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED);
+        fails(Errno.EINVAL, () -> mm.madvise(A, 4 * P, MADV_REMOVE));
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
