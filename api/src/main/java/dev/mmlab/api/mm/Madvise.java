@@ -181,8 +181,10 @@ final class Madvise {
                     // madvise_remove: with no file there is nothing to punch a hole in, and that is EINVAL
                     // before the permission check is reached.
                     throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE needs a file or shared anonymous mapping: " + v);
-                } else if ((v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
-                    throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
+                } else if ((v.flags() & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) {
+                    // madvise_remove asks vma_is_shared_maywrite (6.7+): whether the mapping could ever write
+                    // the file, not whether it may now, so read-only shared anonymous memory takes REMOVE.
+                    throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared mapping of a file opened for writing: " + v);
                 }
                 Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
             }

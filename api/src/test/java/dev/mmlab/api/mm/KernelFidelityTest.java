@@ -238,6 +238,22 @@ class KernelFidelityTest {
         fails(Errno.EINVAL, () -> mm.madvise(A, 4 * P, MADV_REMOVE));
     }
 
+    /**
+     * Finding 2, {@code madvise_remove} ({@code vma_is_shared_maywrite}): a shared mapping that may become writable
+     * takes REMOVE without PROT_WRITE, and its pages go; a shared mapping of a read-only file does not.
+     */
+    @Test
+    void madviseRemoveNeedsASharedMappingThatMayWriteNotOneThatIsWritable() {
+        mm.mmap(A, 4 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        mm.write(A + P, 7);
+        mm.mprotect(A, 4 * P, PROT_EXEC);
+        mm.madvise(A, 4 * P, MADV_REMOVE);
+        assertThat(mm.smaps().get(0).rssKb()).isZero();
+        BackingFile file = TestFiles.file(mm, 4);
+        mm.mmap(B, 4 * P, PROT_READ, MAP_SHARED, TestFiles.ro(file), 0);
+        fails(Errno.EACCES, () -> mm.madvise(B, 4 * P, MADV_REMOVE));
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
