@@ -157,38 +157,75 @@ final class Madvise {
         }
     }
 
-    /** The advices Linux runs under the mmap read lock: zap (DONTNEED, FREE, REMOVE) or only walk (hints). */
+    /**
+     * The advices Linux runs under the mmap read lock, VMA by VMA ({@code madvise_walk_vmas}): zap (DONTNEED, FREE,
+     * REMOVE) or hints (WILLNEED, COLD, PAGEOUT). A VMA the advice is invalid for stops the walk with EINVAL, what
+     * was done to the VMAs before it kept.
+     */
     private static void underReadLock(MmStruct mm, long start, long end, int advice) {
-        boolean zaps = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE;
         Locking.locked(mm, LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end), guard -> {
             Locking.requireCovers(guard, start, end, false);
-            if (!zaps) {
-                // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
-                // mmap read lock, and that is what they cost other threads.
-                return null;
-            }
             for (Vma v : mm.tree.overlapping(start, end)) {
-                if (advice == MADV_DONTNEED || advice == MADV_FREE) {
-                    if (v.has(VM_LOCKED | VM_PFNMAP)) {
-                        throw new ErrnoException(Errno.EINVAL, "MADV_DONTNEED/FREE on a locked or PFN mapping: " + v);
-                    }
-                    if (advice == MADV_FREE && !v.isAnonymous()) {
-                        throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
-                    }
-                } else if (v.has(VM_LOCKED)) {
-                    throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
-                } else if (v.file() == null) {
-                    // madvise_remove: with no file there is nothing to punch a hole in, and that is EINVAL
-                    // before the permission check is reached.
-                    throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE needs a file or shared anonymous mapping: " + v);
-                } else if ((v.flags() & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) {
-                    // madvise_remove asks vma_is_shared_maywrite (6.7+): whether the mapping could ever write
-                    // the file, not whether it may now, so read-only shared anonymous memory takes REMOVE.
-                    throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared mapping of a file opened for writing: " + v);
+                long from = Math.max(start, v.start());
+                long to = Math.min(end, v.end());
+                switch (advice) {
+                    case MADV_DONTNEED:
+                    case MADV_FREE:
+                        dontneedOrFree(mm, v, from, to, advice);
+                        break;
+                    case MADV_REMOVE:
+                        remove(mm, v, from, to);
+                        break;
+                    case MADV_COLD:
+                    case MADV_PAGEOUT:
+                        // madvise_cold, madvise_pageout: refused where reclaim may not take pages (locked, PFN
+                        // maps), even though the model reclaims nothing; the walk is what they cost others.
+                        requireLruVma(v, advice == MADV_COLD ? "MADV_COLD" : "MADV_PAGEOUT");
+                        break;
+                    default:
+                        // WILLNEED: a hint the model does not act on, but Linux walks the VMAs under the mmap read
+                        // lock, and that is what it costs other threads.
+                        break;
                 }
-                Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
             }
             return null;
         });
+    }
+
+    /**
+     * {@code can_madv_lru_vma}: DONTNEED, FREE, COLD and PAGEOUT work on pages reclaim could take, so a VM_LOCKED
+     * or VM_PFNMAP VMA (and hugetlb, which the model has none of) is EINVAL.
+     */
+    private static void requireLruVma(Vma v, String advice) {
+        if (v.has(VM_LOCKED | VM_PFNMAP)) {
+            throw new ErrnoException(Errno.EINVAL, advice + " on a locked or PFN mapping: " + v);
+        }
+    }
+
+    /** {@code madvise_dontneed_free} for one VMA's part {@code [from, to)}. */
+    private static void dontneedOrFree(MmStruct mm, Vma v, long from, long to, int advice) {
+        requireLruVma(v, advice == MADV_FREE ? "MADV_FREE" : "MADV_DONTNEED");
+        if (advice == MADV_FREE && !v.isAnonymous()) {
+            throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
+        }
+        Memory.zap(mm, from, to);
+    }
+
+    /** {@code madvise_remove} for one VMA's part {@code [from, to)}: punch the range out of the file. */
+    private static void remove(MmStruct mm, Vma v, long from, long to) {
+        if (v.has(VM_LOCKED)) {
+            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
+        }
+        if (v.file() == null) {
+            // madvise_remove: with no file there is nothing to punch a hole in, and that is EINVAL before the
+            // permission check is reached.
+            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE needs a file or shared anonymous mapping: " + v);
+        }
+        if ((v.flags() & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) {
+            // madvise_remove asks vma_is_shared_maywrite (6.7+): whether the mapping could ever write the file,
+            // not whether it may now, so read-only shared anonymous memory takes REMOVE.
+            throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared mapping of a file opened for writing: " + v);
+        }
+        Memory.zap(mm, from, to);
     }
 }

@@ -254,6 +254,24 @@ class KernelFidelityTest {
         fails(Errno.EACCES, () -> mm.madvise(B, 4 * P, MADV_REMOVE));
     }
 
+    /**
+     * Finding 3, {@code can_madv_lru_vma}: COLD and PAGEOUT refuse VM_LOCKED memory with EINVAL, which stops the
+     * walk before the ENOMEM a hole earlier in the range would give at the end.
+     */
+    @Test
+    void coldAndPageoutOfLockedMemoryAreEinvalEvenAfterAHole() {
+        mm.mmapAnon(A + P, 4 * P, RW, MAP_FIXED);
+        mm.mlock(A + P, 4 * P, 0);
+        for (int advice : new int[] {MADV_COLD, MADV_PAGEOUT}) {
+            fails(Errno.EINVAL, () -> mm.madvise(A + P, 4 * P, advice));
+            fails(Errno.EINVAL, () -> mm.madvise(A, 5 * P, advice));
+        }
+        assertThat(mm.smaps().get(0).rssKb()).isEqualTo(16);
+        mm.munlock(A + P, 4 * P);
+        mm.madvise(A + P, 4 * P, MADV_COLD);
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 5 * P, MADV_PAGEOUT));
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
