@@ -10,11 +10,15 @@ import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Vma;
+import dev.mmlab.api.mem.Page;
+import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 
 /**
- * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED,
- * FREE and REMOVE zap under the read lock; WILLNEED, COLD and PAGEOUT only walk under the read lock;
- * POPULATE_READ/WRITE fault pages in through the fault path, VMA by VMA.
+ * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED
+ * and REMOVE zap under the read lock, FREE cleans the PTEs it keeps; WILLNEED, COLD and PAGEOUT only walk
+ * under the read lock; POPULATE_READ/WRITE fault pages in through the fault path, VMA by VMA.
  */
 final class Madvise {
     private Madvise() {}
@@ -208,7 +212,32 @@ final class Madvise {
         if (advice == MADV_FREE && !v.isAnonymous()) {
             throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
         }
-        Memory.zap(mm, from, to);
+        if (advice == MADV_FREE) {
+            lazyFree(mm, from, to);
+        } else {
+            Memory.zap(mm, from, to);
+        }
+    }
+
+    /**
+     * {@code madvise_free_pte_range}: FREE does not unmap. Each page this mm alone maps stays mapped, made clean
+     * and old, so reclaim may drop it later instead of swapping it, and a write before then dirties it again and
+     * keeps it; only Dirty falls in smaps, not Rss. A page shared with another mapping (after fork) is left as it
+     * is, and the zero page has nothing to free. Caller holds the read guard over the range.
+     */
+    private static void lazyFree(MmStruct mm, long from, long to) {
+        mm.pageTables.forEachPtl(from, to, (table, lo, hi) -> {
+            int cleaned = 0;
+            for (long a = lo; a < hi; a += PAGE_SIZE) {
+                Page p = table.page(a);
+                if (p == null || p.kind() != Page.Kind.ANON || p.refcount() - Gup.pinCount(mm, p) != 1) {
+                    continue;
+                }
+                table.setBits(a, table.bits(a) & ~(PteTable.DIRTY | PteTable.ACCESSED));
+                cleaned++;
+            }
+            Sched.cost(Cost.ZAP_PAGE, cleaned);
+        });
     }
 
     /** {@code madvise_remove} for one VMA's part {@code [from, to)}: punch the range out of the file. */

@@ -272,6 +272,24 @@ class KernelFidelityTest {
         fails(Errno.ENOMEM, () -> mm.madvise(A, 5 * P, MADV_PAGEOUT));
     }
 
+    /**
+     * Finding 4, {@code madvise_free_pte_range}: FREE keeps the pages mapped (Rss stays) and only makes them clean;
+     * a write dirties a page again and keeps it.
+     */
+    @Test
+    void madviseFreeKeepsPagesMappedButClean() {
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        mm.write(A + P, 42);
+        mm.madvise(A + P, 2 * P, MADV_FREE);
+        Mm.SmapsEntry e = mm.smaps().get(0);
+        assertThat(e.rssKb()).isEqualTo(16);
+        assertThat(e.anonKb()).isEqualTo(16);
+        assertThat(e.dirtyKb()).isEqualTo(8);
+        mm.write(A + 2 * P, 43);
+        assertThat(mm.smaps().get(0).dirtyKb()).isEqualTo(12);
+        assertThat(mm.read(A + P)).isEqualTo(42);
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
