@@ -4,6 +4,7 @@ import static dev.mmlab.api.Linux.*;
 import static dev.mmlab.api.VmFlags.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.mmlab.api.Access;
 import dev.mmlab.api.Errno;
@@ -288,6 +289,29 @@ class KernelFidelityTest {
         mm.write(A + 2 * P, 43);
         assertThat(mm.smaps().get(0).dirtyKb()).isEqualTo(12);
         assertThat(mm.read(A + P)).isEqualTo(42);
+    }
+
+    /**
+     * Finding 5, {@code mprotect_fixup}: a private VM_LOCKED VMA that becomes writable is populated with write
+     * faults; not with VM_LOCKONFAULT, not a shared one, and the part changed before a hole's ENOMEM is.
+     */
+    @Test
+    void mprotectMakingPrivateLockedMemoryWritablePopulatesIt() {
+        mm.mmapAnon(A, 4 * P, PROT_NONE, MAP_FIXED);
+        fails(Errno.ENOMEM, () -> mm.mlock(A, 4 * P, 0));
+        mm.mprotect(A, 2 * P, RW);
+        mm.mmapAnon(A + 10 * P, 4 * P, PROT_READ, MAP_FIXED | MAP_LOCKED);
+        mm.mprotect(A + 10 * P, 4 * P, RW);
+        mm.mmapAnon(A + 20 * P, 4 * P, PROT_NONE, MAP_FIXED);
+        mm.mlock(A + 20 * P, 4 * P, MLOCK_ONFAULT);
+        mm.mprotect(A + 20 * P, 4 * P, RW);
+        mm.mmap(A + 30 * P, 4 * P, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_LOCKED, null, 0);
+        mm.mprotect(A + 30 * P, 4 * P, RW);
+        mm.mmapAnon(A + 40 * P, 2 * P, PROT_NONE, MAP_FIXED | MAP_LOCKED);
+        fails(Errno.ENOMEM, () -> mm.mprotect(A + 40 * P, 4 * P, RW));
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb).containsExactly(
+                tuple(8L, 8L), tuple(0L, 0L), tuple(16L, 16L), tuple(0L, 0L), tuple(0L, 0L), tuple(8L, 8L));
+        mm.munlockall();
     }
 
     // ------------------------------------------------------------------ brk, heap, stack
