@@ -17,8 +17,9 @@ import dev.mmlab.api.sync.Sched;
 
 /**
  * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED
- * and REMOVE zap under the read lock, FREE cleans the PTEs it keeps; WILLNEED, COLD and PAGEOUT only walk
- * under the read lock; POPULATE_READ/WRITE fault pages in through the fault path, VMA by VMA.
+ * and REMOVE zap under the read lock, FREE cleans the PTEs it keeps, PAGEOUT unmaps shmem pages (there is no
+ * swap for anonymous ones); WILLNEED and COLD only walk under the read lock; POPULATE_READ/WRITE fault pages in
+ * through the fault path, VMA by VMA.
  */
 final class Madvise {
     private Madvise() {}
@@ -181,10 +182,15 @@ final class Madvise {
                         remove(mm, v, from, to);
                         break;
                     case MADV_COLD:
+                        // madvise_cold: refused where reclaim may not take pages (locked, PFN maps); otherwise
+                        // only ages pages, which the model does not track: the walk is what it costs others.
+                        requireLruVma(v, "MADV_COLD");
+                        break;
                     case MADV_PAGEOUT:
-                        // madvise_cold, madvise_pageout: refused where reclaim may not take pages (locked, PFN
-                        // maps), even though the model reclaims nothing; the walk is what they cost others.
-                        requireLruVma(v, advice == MADV_COLD ? "MADV_COLD" : "MADV_PAGEOUT");
+                        requireLruVma(v, "MADV_PAGEOUT");
+                        if (v.file() != null && v.file().isShmem()) {
+                            pageoutShmem(mm, from, to);
+                        }
                         break;
                     default:
                         // WILLNEED: a hint the model does not act on, but Linux walks the VMAs under the mmap read
@@ -204,6 +210,30 @@ final class Madvise {
         if (v.has(VM_LOCKED | VM_PFNMAP)) {
             throw new ErrnoException(Errno.EINVAL, advice + " on a locked or PFN mapping: " + v);
         }
+    }
+
+    /**
+     * {@code madvise_pageout} of shared anonymous memory: reclaim unmaps each page only this PTE maps
+     * ({@code try_to_unmap} in {@code shrink_folio_list}) before it finds there is no swap to write it to, so the
+     * page stays in its shmem object and leaves the page table: Rss falls, and the next touch maps it again.
+     * The model has no swap at all, so private anonymous pages are never reclaimed and PAGEOUT leaves them (as
+     * Linux does with no swap). Caller holds the read guard over the range.
+     */
+    private static void pageoutShmem(MmStruct mm, long from, long to) {
+        mm.pageTables.forEachPtl(from, to, (table, lo, hi) -> {
+            int unmapped = 0;
+            for (long a = lo; a < hi; a += PAGE_SIZE) {
+                Page p = table.page(a);
+                // One reference is the shmem object's; a page mapped elsewhere too is left alone, as reclaim
+                // of a folio mapped more than once is ("do not interfere with other mappings").
+                if (p == null || p.kind() != Page.Kind.FILE || p.refcount() - 1 - Gup.pinCount(mm, p) != 1) {
+                    continue;
+                }
+                table.clear(a).put();
+                unmapped++;
+            }
+            Sched.cost(Cost.ZAP_PAGE, unmapped);
+        });
     }
 
     /** {@code madvise_dontneed_free} for one VMA's part {@code [from, to)}. */

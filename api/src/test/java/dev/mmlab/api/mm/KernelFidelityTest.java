@@ -314,6 +314,30 @@ class KernelFidelityTest {
         mm.munlockall();
     }
 
+    /**
+     * Finding 6, {@code madvise_pageout} with no swap: reclaim unmaps a shmem page only this PTE maps (it stays in
+     * the object: a touch maps it again); private anonymous pages stay, and so does a page mapped twice.
+     */
+    @Test
+    void pageoutUnmapsSharedAnonymousPagesOnly() {
+        int shared = MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED;
+        mm.mmap(A, 4 * P, RW, shared, null, 0);
+        mm.write(A, 42);
+        mm.read(A + P);
+        mm.mmapAnon(A + 10 * P, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 14 * P, MADV_PAGEOUT));
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 14 * P, MADV_COLD));
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb).containsExactly(0L, 16L);
+        assertThat(mm.read(A)).isEqualTo(42);
+        mm.mmap(A + 20 * P, 2 * P, RW, shared, null, 0);
+        mm.read(A + 20 * P);
+        mm.mremap(A + 20 * P, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, A + 30 * P);
+        mm.read(A + 20 * P);
+        mm.write(A + 31 * P, 1);
+        mm.madvise(A + 30 * P, 2 * P, MADV_PAGEOUT);
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb).containsExactly(4L, 16L, 4L, 4L);
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
