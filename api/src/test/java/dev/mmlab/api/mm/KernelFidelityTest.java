@@ -338,6 +338,23 @@ class KernelFidelityTest {
         assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb).containsExactly(4L, 16L, 4L, 4L);
     }
 
+    /**
+     * Finding 7, {@code do_mmap}: MAP_FIXED_NOREPLACE over a mapping is EEXIST before the mapping type is checked
+     * (shared growsdown, a file opened without write); on a free range the type's error stands.
+     */
+    @Test
+    void noReplaceOverAMappingIsEexistBeforeTheMappingTypeIsChecked() {
+        int sharedGrowsDown = MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN;
+        mm.mmap(A + 4 * P, 4 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        fails(Errno.EEXIST, () -> mm.mmap(A, 8 * P, RW | PROT_EXEC, sharedGrowsDown, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(B, 8 * P, RW, sharedGrowsDown, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(B, 8 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, null, 0));
+        BackingFile f = TestFiles.file(mm, 8);
+        fails(Errno.EEXIST, () -> mm.mmap(A, 8 * P, RW, MAP_SHARED | MAP_FIXED_NOREPLACE, TestFiles.ro(f), 0));
+        fails(Errno.EACCES, () -> mm.mmap(B, 8 * P, RW, MAP_SHARED | MAP_FIXED_NOREPLACE, TestFiles.ro(f), 0));
+        assertThat(mm.tree().overlapping(B, B + 8 * P)).isEmpty();
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
