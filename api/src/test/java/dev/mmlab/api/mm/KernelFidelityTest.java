@@ -355,6 +355,25 @@ class KernelFidelityTest {
         assertThat(mm.tree().overlapping(B, B + 8 * P)).isEmpty();
     }
 
+    /**
+     * Finding 8, {@code shmem_get_folio_gfp}: a shmem object keeps the size of its mmap, so the pages mremap grows a
+     * shared anonymous mapping by are past it: a touch is SIGBUS, mlock's populate fails (ENOMEM), POPULATE_READ is
+     * EFAULT, and mlockall populates only the part inside the object.
+     */
+    @Test
+    void sharedAnonymousMemoryGrownByMremapIsSigbusPastItsObject() {
+        mm.mmap(A, 2 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        assertThat(mm.mremap(A, 2 * P, 4 * P, 0, 0)).isEqualTo(A);
+        assertThat(mm.fault(A + P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+        assertThat(mm.fault(A + 2 * P, Access.READ)).isEqualTo(dev.mmlab.api.FaultOutcome.BUS);
+        fails(Errno.ENOMEM, () -> mm.mlock(A, 4 * P, 0));
+        fails(Errno.EFAULT, () -> mm.madvise(A, 4 * P, MADV_POPULATE_READ));
+        mm.munlock(A, 4 * P);
+        mm.mlockall(MCL_CURRENT);
+        assertThat(mm.smaps().get(0).rssKb()).isEqualTo(8);
+        mm.munlockall();
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
