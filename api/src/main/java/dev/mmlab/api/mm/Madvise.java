@@ -286,5 +286,9 @@ final class Madvise {
             throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared mapping of a file opened for writing: " + v);
         }
         Memory.zap(mm, from, to);
+        // vfs_fallocate(FALLOC_FL_PUNCH_HOLE): the pages leave the file too, so a later touch finds a new, clean
+        // page of zeros rather than the old dirty one. Other mappings of the file keep what they map: Linux's
+        // unmap_mapping_range would take those as well, outside the range this call holds.
+        v.file().cache().punchHole(v.pgoffOf(from), v.pgoffOf(to));
     }
 }

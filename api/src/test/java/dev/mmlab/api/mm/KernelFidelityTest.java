@@ -374,6 +374,26 @@ class KernelFidelityTest {
         mm.munlockall();
     }
 
+    /**
+     * Finding 9, {@code smaps_account}: a shmem page written once stays dirty (no swap to write it to) when its PTE
+     * goes with PAGEOUT or DONTNEED and a read maps it again; MADV_REMOVE punches it out of the object
+     * ({@code vfs_fallocate}), so a read after it maps a new, clean page of zeros.
+     */
+    @Test
+    void aWrittenShmemPageStaysDirtyUntilRemoved() {
+        mm.mmap(A, 3 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        for (int i = 0; i < 3; i++) {
+            mm.write(A + i * P, 40 + i);
+        }
+        mm.madvise(A, P, MADV_PAGEOUT);
+        mm.madvise(A + P, P, MADV_DONTNEED);
+        mm.madvise(A + 2 * P, P, MADV_REMOVE);
+        assertThat(mm.read(A)).isEqualTo(40);
+        assertThat(mm.read(A + P)).isEqualTo(41);
+        assertThat(mm.read(A + 2 * P)).isZero();
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb).containsExactly(tuple(12L, 8L));
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
