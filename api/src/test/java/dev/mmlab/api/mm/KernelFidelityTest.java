@@ -394,6 +394,22 @@ class KernelFidelityTest {
         assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb).containsExactly(tuple(12L, 8L));
     }
 
+    /**
+     * Finding 10, {@code follow_page_pte} (FOLL_TOUCH): populating a present page for writing marks it dirty, so
+     * mlock or MADV_POPULATE_WRITE after MADV_FREE makes the freed pages dirty again.
+     */
+    @Test
+    void writePopulateOfAFreedPageDirtiesIt() {
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        mm.madvise(A, 4 * P, MADV_FREE);
+        mm.madvise(A, P, MADV_POPULATE_WRITE);
+        mm.mlock(A + P, P, 0);
+        mm.madvise(A + 2 * P, P, MADV_POPULATE_READ);
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb)
+                .containsExactly(tuple(4L, 4L), tuple(4L, 4L), tuple(8L, 0L));
+        mm.munlock(A + P, P);
+    }
+
     // ------------------------------------------------------------------ brk, heap, stack
 
     /** {@code brk}: shrinking refuses (returns the old break) when no VMA lies in [newbrk, oldbrk). */
