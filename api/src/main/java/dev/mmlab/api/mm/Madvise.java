@@ -20,6 +20,20 @@ import dev.mmlab.api.sync.Sched;
  * and REMOVE zap under the read lock, FREE cleans the PTEs it keeps, PAGEOUT unmaps shmem pages (there is no
  * swap for anonymous ones); WILLNEED and COLD only walk under the read lock; POPULATE_READ/WRITE fault pages in
  * through the fault path, VMA by VMA.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Flag advices hold the strategy's write lock over the range and its merge
+ *       neighbours ({@link VmaCommit#modifyFlags}). The read-lock advices hold a read guard over the range: it keeps
+ *       the VMAs, while each PTE they clear or clean (DONTNEED, REMOVE, FREE, PAGEOUT) is changed under its table's
+ *       PTL, as {@code zap_page_range} does under the mmap read lock, so a racing fault either installs its page
+ *       before the walk reaches it or after.</li>
+ *   <li><b>Lock order.</b> the strategy's guard &rarr; one PTL at a time; REMOVE then takes the file's page cache
+ *       entries one at a time with no PTL held ({@link dev.mmlab.api.mem.PageCache#punchHole}). POPULATE holds
+ *       nothing of its own: each fault takes the strategy's locks.</li>
+ *   <li><b>What a reader may see mid-update.</b> A walk that stops at an invalid VMA (EINVAL) leaves the VMAs
+ *       before it advised, as Linux does; a concurrent fault may map a page FREE already passed, dirty.</li>
+ * </ul>
  */
 final class Madvise {
     private Madvise() {}
