@@ -61,6 +61,8 @@ public final class ReferenceModel {
     private final Map<Long, String> inodeShmem = new HashMap<>();
     private final List<String> history = new ArrayList<>();
     private int shmemCount;
+    /** Each shmem object's size in pages: that of the mmap that made it. */
+    private final Map<String, Long> shmemPages = new HashMap<>();
     private int step;
     private ModelOp lastOp;
     /** The address the engine chose for the last {@link ModelOp.MmapAnywhere}, until the layout check takes it. */
@@ -183,6 +185,7 @@ public final class ReferenceModel {
             Attr a;
             if (o.shared()) {
                 String name = "shmem#" + (++shmemCount);
+                shmemPages.put(name, (long) o.pages());
                 a = new Attr(o.prot(), true, true, name, -p);
             } else {
                 a = new Attr(o.prot(), false, true, "anon", 0);
@@ -362,7 +365,12 @@ public final class ReferenceModel {
 
     private boolean beyondEof(Attr a, long p) {
         long off = p + a.base();
-        // shmem grows with its mappings; a regular file ends at FILE_PAGES.
+        if (a.backing().startsWith("shmem")) {
+            // A shmem object keeps the size of the mmap that made it; mremap growing or moving a mapping of it
+            // does not change it (shmem_get_folio_gfp: SIGBUS past i_size).
+            return off >= shmemPages.get(a.backing());
+        }
+        // A regular file ends at FILE_PAGES.
         return a.backing().startsWith("file") && off >= ModelOp.FILE_PAGES;
     }
 

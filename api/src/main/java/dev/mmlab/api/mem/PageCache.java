@@ -2,6 +2,7 @@ package dev.mmlab.api.mem;
 
 import dev.mmlab.api.Errno;
 import dev.mmlab.api.ErrnoException;
+import dev.mmlab.api.Linux;
 import dev.mmlab.api.sync.Sched;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,6 +165,32 @@ public final class PageCache {
             });
         }
         return dropped[0];
+    }
+
+    /**
+     * {@code fallocate(FALLOC_FL_PUNCH_HOLE)} of pages {@code [first, end)}: they leave the cache and read back as
+     * zeros. A page some PTE still maps keeps that mapper's reference (the caller unmaps what it can); a read in
+     * flight is left to finish. Never blocks.
+     */
+    public void punchHole(long first, long end) {
+        for (Long index : new ArrayList<>(entries.keySet())) {
+            if (index < first || index >= end) {
+                continue;
+            }
+            entries.computeIfPresent(index, (k, v) -> {
+                if (v instanceof Page) {
+                    ((Page) v).put();
+                    return null;
+                }
+                return v;
+            });
+        }
+        if (!file.isShmem()) {
+            long last = Math.min(end, Linux.pages(Linux.pageAlign(file.sizeBytes())));
+            for (long i = first; i < last; i++) {
+                disk.put(i, 0L);
+            }
+        }
     }
 
     /** Drops every page regardless of mappers' references (the file is going away); for teardown. */

@@ -218,7 +218,10 @@ final class FaultEngine implements FaultCore {
                     "fault.anon", Cost.FAULT_ANON);
         }
         long index = vma.pgoffOf(page);
-        if (!file.isShmem() && index >= Linux.pages(Linux.pageAlign(file.sizeBytes()))) {
+        // filemap_fault and shmem_fault alike: a page past the end of the object is SIGBUS. A shmem object keeps
+        // the size of the mmap that made it, so pages that mremap grows a shared anonymous mapping by are past it
+        // (shmem_get_folio_gfp: -EINVAL for SGP_CACHE beyond i_size).
+        if (index >= Linux.pages(Linux.pageAlign(file.sizeBytes()))) {
             return BUS;
         }
         boolean cow = write && !vma.isShared();

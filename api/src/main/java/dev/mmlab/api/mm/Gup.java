@@ -102,10 +102,28 @@ final class Gup {
         return FaultOutcome.MAPPED;
     }
 
+    /** Whether {@code addr} is mapped for {@code access}; a page found for a write is touched as {@link #touch} says. */
     private static boolean isMapped(MmStruct mm, long addr, Access access) {
         int needed = access == Access.WRITE ? PteTable.WRITE : PteTable.READ;
-        Boolean mapped = mm.pageTables.withPtl(addr, table -> table.page(addr) != null && (table.bits(addr) & needed) != 0);
+        Boolean mapped = mm.pageTables.withPtl(addr, table -> {
+            if (table.page(addr) == null || (table.bits(addr) & needed) == 0) {
+                return false;
+            }
+            touch(table, addr, access);
+            return true;
+        });
         return mapped != null && mapped;
+    }
+
+    /**
+     * {@code follow_page_pte} with FOLL_TOUCH: a write lookup of a present page marks it dirty (Linux marks the
+     * folio; the model's anonymous pages keep dirtiness in the PTE), so a page MADV_FREE made clean is no longer
+     * lazily freeable once populate or get_user_pages writes through it. Caller holds the PTL.
+     */
+    private static void touch(PteTable table, long addr, Access access) {
+        if (access == Access.WRITE) {
+            table.setBits(addr, table.bits(addr) | PteTable.DIRTY | PteTable.ACCESSED);
+        }
     }
 
     /** {@code get_user_pages}; see {@link Mm#getUserPages}. */
@@ -152,6 +170,7 @@ final class Gup {
             if (p == null || (table.bits(addr) & needed) == 0) {
                 return null;
             }
+            touch(table, addr, access);
             p.get();
             mm.pins.compute(p, (k, n) -> {
                 AtomicInteger count = n == null ? new AtomicInteger() : n;

@@ -11,11 +11,30 @@ import dev.mmlab.api.FaultOutcome;
 import dev.mmlab.api.LockIntent;
 import dev.mmlab.api.OpKind;
 import dev.mmlab.api.Vma;
+import dev.mmlab.api.mem.Page;
+import dev.mmlab.api.pgtable.PteTable;
+import dev.mmlab.api.sync.Cost;
+import dev.mmlab.api.sync.Sched;
 
 /**
- * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED,
- * FREE and REMOVE zap under the read lock; WILLNEED, COLD and PAGEOUT only walk under the read lock;
- * POPULATE_READ/WRITE fault pages in through the fault path, VMA by VMA.
+ * {@code mm/madvise.c}: flag advices change VMAs through the shared flag walk under the write lock; DONTNEED
+ * and REMOVE zap under the read lock, FREE cleans the PTEs it keeps, PAGEOUT unmaps shmem pages (there is no
+ * swap for anonymous ones); WILLNEED and COLD only walk under the read lock; POPULATE_READ/WRITE fault pages in
+ * through the fault path, VMA by VMA.
+ *
+ * <h2>Design notes</h2>
+ * <ul>
+ *   <li><b>What protects what.</b> Flag advices hold the strategy's write lock over the range and its merge
+ *       neighbours ({@link VmaCommit#modifyFlags}). The read-lock advices hold a read guard over the range: it keeps
+ *       the VMAs, while each PTE they clear or clean (DONTNEED, REMOVE, FREE, PAGEOUT) is changed under its table's
+ *       PTL, as {@code zap_page_range} does under the mmap read lock, so a racing fault either installs its page
+ *       before the walk reaches it or after.</li>
+ *   <li><b>Lock order.</b> the strategy's guard &rarr; one PTL at a time; REMOVE then takes the file's page cache
+ *       entries one at a time with no PTL held ({@link dev.mmlab.api.mem.PageCache#punchHole}). POPULATE holds
+ *       nothing of its own: each fault takes the strategy's locks.</li>
+ *   <li><b>What a reader may see mid-update.</b> A walk that stops at an invalid VMA (EINVAL) leaves the VMAs
+ *       before it advised, as Linux does; a concurrent fault may map a page FREE already passed, dirty.</li>
+ * </ul>
  */
 final class Madvise {
     private Madvise() {}
@@ -159,12 +178,13 @@ final class Madvise {
     }
 
     /**
-     * The advices Linux runs under the mmap read lock: zap (DONTNEED, FREE, REMOVE) or only walk (hints). DONTNEED
-     * and FREE on a range inside one VMA run under that VMA's read lock when the strategy gives one (6.18's
-     * {@code MADVISE_VMA_READ_LOCK}: {@link dev.mmlab.api.StrategyInstance#lockVmaCovering}).
+     * The advices Linux runs under the mmap read lock, VMA by VMA ({@code madvise_walk_vmas}): zap (DONTNEED, FREE,
+     * REMOVE) or hints (WILLNEED, COLD, PAGEOUT). A VMA the advice is invalid for stops the walk with EINVAL, what
+     * was done to the VMAs before it kept. DONTNEED and FREE on a range inside one VMA run under that VMA's read
+     * lock when the strategy gives one (6.18's {@code MADVISE_VMA_READ_LOCK}:
+     * {@link dev.mmlab.api.StrategyInstance#lockVmaCovering}).
      */
     private static void underReadLock(MmStruct mm, long start, long end, int advice) {
-        boolean zaps = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE;
         LockIntent intent = LockIntent.of(OpKind.MADVISE, LockIntent.Mode.READ, start, end);
         LockTally tally = LockTally.operation();
         try {
@@ -173,13 +193,8 @@ final class Madvise {
             }
             Locking.locked(mm, intent, tally, guard -> {
                 Locking.requireCovers(guard, start, end, false);
-                if (!zaps) {
-                    // WILLNEED, COLD, PAGEOUT: hints the model does not act on, but Linux walks the VMAs under the
-                    // mmap read lock, and that is what they cost other threads.
-                    return null;
-                }
                 for (Vma v : mm.tree.overlapping(start, end)) {
-                    zap(mm, v, start, end, advice);
+                    advise(mm, v, Math.max(start, v.start()), Math.min(end, v.end()), advice);
                 }
                 return null;
             });
@@ -200,27 +215,128 @@ final class Madvise {
                 throw new IllegalStateException(mm.strategy.name() + ": lockVmaCovering gave " + vma
                         + ", which does not cover " + intent);
             }
-            zap(mm, vma, intent.start(), intent.end(), advice);
+            advise(mm, vma, intent.start(), intent.end(), advice);
         } finally {
             mm.parts.unlockVmaForRead(vma);
         }
         return true;
     }
 
-    /** {@code madvise_dontneed_free} / {@code madvise_remove} for the part of {@code [start, end)} in {@code v}. */
-    private static void zap(MmStruct mm, Vma v, long start, long end, int advice) {
-        if (advice == MADV_DONTNEED || advice == MADV_FREE) {
-            if (v.has(VM_LOCKED | VM_PFNMAP)) {
-                throw new ErrnoException(Errno.EINVAL, "MADV_DONTNEED/FREE on a locked or PFN mapping: " + v);
-            }
-            if (advice == MADV_FREE && !v.isAnonymous()) {
-                throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
-            }
-        } else if (v.has(VM_LOCKED)) {
-            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
-        } else if (v.file() == null || (v.flags() & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) {
-            throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared writable file mapping: " + v);
+    /** One read-lock advice on {@code [from, to)}, which lies in {@code v}. */
+    private static void advise(MmStruct mm, Vma v, long from, long to, int advice) {
+        switch (advice) {
+            case MADV_DONTNEED:
+            case MADV_FREE:
+                dontneedOrFree(mm, v, from, to, advice);
+                break;
+            case MADV_REMOVE:
+                remove(mm, v, from, to);
+                break;
+            case MADV_COLD:
+                // madvise_cold: refused where reclaim may not take pages (locked, PFN maps); otherwise only ages
+                // pages, which the model does not track: the walk is what it costs others.
+                requireLruVma(v, "MADV_COLD");
+                break;
+            case MADV_PAGEOUT:
+                requireLruVma(v, "MADV_PAGEOUT");
+                if (v.file() != null && v.file().isShmem()) {
+                    pageoutShmem(mm, from, to);
+                }
+                break;
+            default:
+                // WILLNEED: a hint the model does not act on, but Linux walks the VMAs under the mmap read lock,
+                // and that is what it costs other threads.
+                break;
         }
-        Memory.zap(mm, Math.max(start, v.start()), Math.min(end, v.end()));
+    }
+
+    /**
+     * {@code can_madv_lru_vma}: DONTNEED, FREE, COLD and PAGEOUT work on pages reclaim could take, so a VM_LOCKED
+     * or VM_PFNMAP VMA (and hugetlb, which the model has none of) is EINVAL.
+     */
+    private static void requireLruVma(Vma v, String advice) {
+        if (v.has(VM_LOCKED | VM_PFNMAP)) {
+            throw new ErrnoException(Errno.EINVAL, advice + " on a locked or PFN mapping: " + v);
+        }
+    }
+
+    /**
+     * {@code madvise_pageout} of shared anonymous memory: reclaim unmaps each page only this PTE maps
+     * ({@code try_to_unmap} in {@code shrink_folio_list}) before it finds there is no swap to write it to, so the
+     * page stays in its shmem object and leaves the page table: Rss falls, and the next touch maps it again.
+     * The model has no swap at all, so private anonymous pages are never reclaimed and PAGEOUT leaves them (as
+     * Linux does with no swap). Caller holds the read guard over the range.
+     */
+    private static void pageoutShmem(MmStruct mm, long from, long to) {
+        mm.pageTables.forEachPtl(from, to, (table, lo, hi) -> {
+            int unmapped = 0;
+            for (long a = lo; a < hi; a += PAGE_SIZE) {
+                Page p = table.page(a);
+                // One reference is the shmem object's; a page mapped elsewhere too is left alone, as reclaim
+                // of a folio mapped more than once is ("do not interfere with other mappings").
+                if (p == null || p.kind() != Page.Kind.FILE || p.refcount() - 1 - Gup.pinCount(mm, p) != 1) {
+                    continue;
+                }
+                table.clear(a).put();
+                unmapped++;
+            }
+            Sched.cost(Cost.ZAP_PAGE, unmapped);
+        });
+    }
+
+    /** {@code madvise_dontneed_free} for one VMA's part {@code [from, to)}. */
+    private static void dontneedOrFree(MmStruct mm, Vma v, long from, long to, int advice) {
+        requireLruVma(v, advice == MADV_FREE ? "MADV_FREE" : "MADV_DONTNEED");
+        if (advice == MADV_FREE && !v.isAnonymous()) {
+            throw new ErrnoException(Errno.EINVAL, "MADV_FREE is only for private anonymous memory: " + v);
+        }
+        if (advice == MADV_FREE) {
+            lazyFree(mm, from, to);
+        } else {
+            Memory.zap(mm, from, to);
+        }
+    }
+
+    /**
+     * {@code madvise_free_pte_range}: FREE does not unmap. Each page this mm alone maps stays mapped, made clean
+     * and old, so reclaim may drop it later instead of swapping it, and a write before then dirties it again and
+     * keeps it; only Dirty falls in smaps, not Rss. A page shared with another mapping (after fork) is left as it
+     * is, and the zero page has nothing to free. Caller holds the read guard over the range.
+     */
+    private static void lazyFree(MmStruct mm, long from, long to) {
+        mm.pageTables.forEachPtl(from, to, (table, lo, hi) -> {
+            int cleaned = 0;
+            for (long a = lo; a < hi; a += PAGE_SIZE) {
+                Page p = table.page(a);
+                if (p == null || p.kind() != Page.Kind.ANON || p.refcount() - Gup.pinCount(mm, p) != 1) {
+                    continue;
+                }
+                table.setBits(a, table.bits(a) & ~(PteTable.DIRTY | PteTable.ACCESSED));
+                cleaned++;
+            }
+            Sched.cost(Cost.ZAP_PAGE, cleaned);
+        });
+    }
+
+    /** {@code madvise_remove} for one VMA's part {@code [from, to)}: punch the range out of the file. */
+    private static void remove(MmStruct mm, Vma v, long from, long to) {
+        if (v.has(VM_LOCKED)) {
+            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE on a locked mapping: " + v);
+        }
+        if (v.file() == null) {
+            // madvise_remove: with no file there is nothing to punch a hole in, and that is EINVAL before the
+            // permission check is reached.
+            throw new ErrnoException(Errno.EINVAL, "MADV_REMOVE needs a file or shared anonymous mapping: " + v);
+        }
+        if ((v.flags() & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) {
+            // madvise_remove asks vma_is_shared_maywrite (6.7+): whether the mapping could ever write the file,
+            // not whether it may now, so read-only shared anonymous memory takes REMOVE.
+            throw new ErrnoException(Errno.EACCES, "MADV_REMOVE needs a shared mapping of a file opened for writing: " + v);
+        }
+        Memory.zap(mm, from, to);
+        // vfs_fallocate(FALLOC_FL_PUNCH_HOLE): the pages leave the file too, so a later touch finds a new, clean
+        // page of zeros rather than the old dirty one. Other mappings of the file keep what they map: Linux's
+        // unmap_mapping_range would take those as well, outside the range this call holds.
+        v.file().cache().punchHole(v.pgoffOf(from), v.pgoffOf(to));
     }
 }

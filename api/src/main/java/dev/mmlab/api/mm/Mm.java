@@ -262,7 +262,8 @@ public final class Mm {
     /**
      * {@code madvise(2)}. Flag advices (DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, HUGEPAGE,
      * NOHUGEPAGE, MERGEABLE, UNMERGEABLE, NORMAL, RANDOM, SEQUENTIAL) change VMAs under the write lock;
-     * DONTNEED and FREE zap pages, WILLNEED, COLD and PAGEOUT are hints, POPULATE_READ/WRITE fault pages in,
+     * DONTNEED zaps pages, FREE keeps them mapped but clean (lazily freed), PAGEOUT unmaps shared anonymous
+     * pages (there is no swap), WILLNEED and COLD are hints, POPULATE_READ/WRITE fault pages in,
      * all under the read lock. As in Linux, holes do not stop it: it applies to every mapped part and then
      * returns ENOMEM; a VMA the advice is invalid for stops it with EINVAL, keeping what came before.
      */

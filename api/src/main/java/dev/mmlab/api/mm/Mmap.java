@@ -78,16 +78,24 @@ final class Mmap {
         if (fixed && addr < MMAP_MIN_ADDR) {
             throw ErrnoException.of(Errno.EPERM, "address %#x is below mmap_min_addr (%#x)", addr, MMAP_MIN_ADDR);
         }
-        if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) {
-            throw ErrnoException.of(Errno.EINVAL, "flags %#x: exactly one of MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE is required", flags);
-        }
-        if (type == MAP_SHARED_VALIDATE && !anonymous && (flags & ~LEGACY_MAP_MASK) != 0) {
-            throw ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with flags %#x this file does not support", flags & ~LEGACY_MAP_MASK);
-        }
-        if (type == MAP_SHARED_VALIDATE && anonymous && (flags & ~MAP_KNOWN) != 0) {
-            throw ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with unknown flags %#x", flags & ~MAP_KNOWN);
-        }
+        boolean noreplace = (flags & MAP_FIXED_NOREPLACE) != 0;
         boolean shared = type != MAP_PRIVATE;
+        // __get_unmapped_area: the THP path is for anonymous memory without MAP_SHARED (shmem has its own).
+        boolean thpAlign = anonymous && !shared;
+        ErrnoException refused = refusal(type, flags, prot, anonymous, ops == null && !anonymous ? file : null);
+        if (refused != null) {
+            // do_mmap checks the mapping type and the file's mode only once the range is placed: a full address
+            // space is ENOMEM and an occupied MAP_FIXED_NOREPLACE range EEXIST before any of these.
+            if (noreplace) {
+                Locking.locked(mm, Locking.intentWithNeighbours(mm, OpKind.MMAP, addr, addr + length), guard -> {
+                    requireFree(mm, addr, addr + length);
+                    return null;
+                });
+            } else if (!fixed) {
+                unmappedArea(mm, addr, length, thpAlign);
+            }
+            throw refused;
+        }
         long vmFlags = VmFlags.fromProt(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | mm.defFlags;
         if ((flags & MAP_GROWSDOWN) != 0) {
             vmFlags |= VM_GROWSDOWN;
@@ -105,25 +113,13 @@ final class Mmap {
         BackingFile backing = null;
         if (ops == null && !anonymous) {
             if (shared) {
-                if ((prot & PROT_WRITE) != 0 && !file.writable()) {
-                    throw new ErrnoException(Errno.EACCES, "MAP_SHARED with PROT_WRITE needs a file opened for writing: " + file.file().path());
-                }
                 vmFlags |= VM_SHARED | VM_MAYSHARE;
                 if (!file.writable()) {
                     vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
                 }
             }
-            if (!file.readable()) {
-                throw new ErrnoException(Errno.EACCES, "mapping needs a file opened for reading: " + file.file().path());
-            }
-            if ((vmFlags & VM_GROWSDOWN) != 0) {
-                throw new ErrnoException(Errno.EINVAL, "MAP_GROWSDOWN is only for anonymous memory");
-            }
             backing = file.file();
         } else if (anonymous && shared) {
-            if ((vmFlags & VM_GROWSDOWN) != 0) {
-                throw new ErrnoException(Errno.EINVAL, "MAP_GROWSDOWN is not allowed for shared memory");
-            }
             vmFlags |= VM_SHARED | VM_MAYSHARE;
             backing = BackingFile.shmem(mm.nextShmemInode.getAndIncrement(), length, mm.allocator());
         } else if (ops != null && shared) {
@@ -136,10 +132,7 @@ final class Mmap {
         if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE) {
             vmFlags |= VM_ACCOUNT;
         }
-        boolean noreplace = (flags & MAP_FIXED_NOREPLACE) != 0;
         boolean populate = ((flags & MAP_POPULATE) != 0 && (flags & MAP_NONBLOCK) == 0) || (vmFlags & VM_LOCKED) != 0;
-        // __get_unmapped_area: the THP path is for anonymous memory without MAP_SHARED (shmem has its own).
-        boolean thpAlign = anonymous && !shared;
         long peek = fixed ? addr : unmappedArea(mm, addr, length, thpAlign);
         long finalFlags = vmFlags;
         BackingFile finalBacking = backing;
@@ -154,9 +147,8 @@ final class Mmap {
                     throw Locking.NeedsWiderLock.coarse();
                 }
             }
-            if (noreplace && !mm.tree.overlapping(at, at + length).isEmpty()) {
-                throw ErrnoException.of(Errno.EEXIST, "MAP_FIXED_NOREPLACE range %#x-%#x overlaps %s", at, at + length,
-                        mm.tree.overlapping(at, at + length).get(0));
+            if (noreplace) {
+                requireFree(mm, at, at + length);
             }
             long vmaPgoff = anonymous && !shared ? at >>> PAGE_SHIFT : pgoff;
             Vma vma = new Vma(at, at + length, finalFlags, vmaPgoff, finalBacking, ops, null, mm.newVmaState());
@@ -188,6 +180,46 @@ final class Mmap {
             Gup.populate(mm, null, placed[0], placed[0] + length);
         }
         return placed[0];
+    }
+
+    /**
+     * {@code do_mmap}'s checks of the mapping type and the file's mode (the switch on {@code flags & MAP_TYPE}),
+     * in its order: the error, or null when the mapping may be made. {@code file} is null unless this maps a file
+     * (not anonymous memory, not a driver). No side effect.
+     */
+    private static ErrnoException refusal(int type, int flags, int prot, boolean anonymous, OpenFile file) {
+        if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) {
+            return ErrnoException.of(Errno.EINVAL, "flags %#x: exactly one of MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE is required", flags);
+        }
+        if (type == MAP_SHARED_VALIDATE && !anonymous && (flags & ~LEGACY_MAP_MASK) != 0) {
+            return ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with flags %#x this file does not support", flags & ~LEGACY_MAP_MASK);
+        }
+        if (type == MAP_SHARED_VALIDATE && anonymous && (flags & ~MAP_KNOWN) != 0) {
+            return ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with unknown flags %#x", flags & ~MAP_KNOWN);
+        }
+        boolean growsDown = (flags & MAP_GROWSDOWN) != 0;
+        if (file != null) {
+            if (type != MAP_PRIVATE && (prot & PROT_WRITE) != 0 && !file.writable()) {
+                return new ErrnoException(Errno.EACCES, "MAP_SHARED with PROT_WRITE needs a file opened for writing: " + file.file().path());
+            }
+            if (!file.readable()) {
+                return new ErrnoException(Errno.EACCES, "mapping needs a file opened for reading: " + file.file().path());
+            }
+            if (growsDown) {
+                return new ErrnoException(Errno.EINVAL, "MAP_GROWSDOWN is only for anonymous memory");
+            }
+        } else if (anonymous && type != MAP_PRIVATE && growsDown) {
+            return new ErrnoException(Errno.EINVAL, "MAP_GROWSDOWN is not allowed for shared memory");
+        }
+        return null;
+    }
+
+    /** {@code MAP_FIXED_NOREPLACE}: EEXIST when anything is mapped in {@code [start, end)}. Caller holds the lock over it. */
+    private static void requireFree(MmStruct mm, long start, long end) {
+        List<Vma> there = mm.tree.overlapping(start, end);
+        if (!there.isEmpty()) {
+            throw ErrnoException.of(Errno.EEXIST, "MAP_FIXED_NOREPLACE range %#x-%#x overlaps %s", start, end, there.get(0));
+        }
     }
 
     /**

@@ -66,7 +66,9 @@ final class TaskMmu {
                         if (p.kind() == Page.Kind.ANON) {
                             counts[1]++;
                         }
-                        if ((table.bits(a) & PteTable.DIRTY) != 0) {
+                        // smaps_account: dirty when the PTE or the page is; a shared file page (shmem) stays dirty
+                        // after the PTE that wrote it is gone, and every mapping of it shows that.
+                        if ((table.bits(a) & PteTable.DIRTY) != 0 || p.kind() == Page.Kind.FILE && p.isDirty()) {
                             counts[2]++;
                         }
                     }

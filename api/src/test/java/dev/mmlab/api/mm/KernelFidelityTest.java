@@ -4,6 +4,7 @@ import static dev.mmlab.api.Linux.*;
 import static dev.mmlab.api.VmFlags.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.mmlab.api.Access;
 import dev.mmlab.api.Errno;
@@ -225,6 +226,188 @@ class KernelFidelityTest {
         mm.mlockall(MCL_CURRENT);
         assertThat(mm.smaps().stream().filter(e -> e.rssKb() > 0).count()).isEqualTo(1);
         mm.munlockall();
+    }
+
+    // ------------------------------------------------------------------ op-script oracle findings (issue 16)
+
+    /** Finding 1, {@code madvise_remove}: no file behind the VMA (private anonymous) is EINVAL, not EACCES. */
+    @Test
+    void madviseRemoveOfPrivateAnonymousMemoryIsEinval() {
+        mm.mmapAnon(A, 4 * P, PROT_READ, MAP_FIXED);
+        fails(Errno.EINVAL, () -> mm.madvise(A, 4 * P, MADV_REMOVE));
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED);
+        fails(Errno.EINVAL, () -> mm.madvise(A, 4 * P, MADV_REMOVE));
+    }
+
+    /**
+     * Finding 2, {@code madvise_remove} ({@code vma_is_shared_maywrite}): a shared mapping that may become writable
+     * takes REMOVE without PROT_WRITE, and its pages go; a shared mapping of a read-only file does not.
+     */
+    @Test
+    void madviseRemoveNeedsASharedMappingThatMayWriteNotOneThatIsWritable() {
+        mm.mmap(A, 4 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        mm.write(A + P, 7);
+        mm.mprotect(A, 4 * P, PROT_EXEC);
+        mm.madvise(A, 4 * P, MADV_REMOVE);
+        assertThat(mm.smaps().get(0).rssKb()).isZero();
+        BackingFile file = TestFiles.file(mm, 4);
+        mm.mmap(B, 4 * P, PROT_READ, MAP_SHARED, TestFiles.ro(file), 0);
+        fails(Errno.EACCES, () -> mm.madvise(B, 4 * P, MADV_REMOVE));
+    }
+
+    /**
+     * Finding 3, {@code can_madv_lru_vma}: COLD and PAGEOUT refuse VM_LOCKED memory with EINVAL, which stops the
+     * walk before the ENOMEM a hole earlier in the range would give at the end.
+     */
+    @Test
+    void coldAndPageoutOfLockedMemoryAreEinvalEvenAfterAHole() {
+        mm.mmapAnon(A + P, 4 * P, RW, MAP_FIXED);
+        mm.mlock(A + P, 4 * P, 0);
+        for (int advice : new int[] {MADV_COLD, MADV_PAGEOUT}) {
+            fails(Errno.EINVAL, () -> mm.madvise(A + P, 4 * P, advice));
+            fails(Errno.EINVAL, () -> mm.madvise(A, 5 * P, advice));
+        }
+        assertThat(mm.smaps().get(0).rssKb()).isEqualTo(16);
+        mm.munlock(A + P, 4 * P);
+        mm.madvise(A + P, 4 * P, MADV_COLD);
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 5 * P, MADV_PAGEOUT));
+    }
+
+    /**
+     * Finding 4, {@code madvise_free_pte_range}: FREE keeps the pages mapped (Rss stays) and only makes them clean;
+     * a write dirties a page again and keeps it.
+     */
+    @Test
+    void madviseFreeKeepsPagesMappedButClean() {
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        mm.write(A + P, 42);
+        mm.madvise(A + P, 2 * P, MADV_FREE);
+        Mm.SmapsEntry e = mm.smaps().get(0);
+        assertThat(e.rssKb()).isEqualTo(16);
+        assertThat(e.anonKb()).isEqualTo(16);
+        assertThat(e.dirtyKb()).isEqualTo(8);
+        mm.write(A + 2 * P, 43);
+        assertThat(mm.smaps().get(0).dirtyKb()).isEqualTo(12);
+        assertThat(mm.read(A + P)).isEqualTo(42);
+    }
+
+    /**
+     * Finding 5, {@code mprotect_fixup}: a private VM_LOCKED VMA that becomes writable is populated with write
+     * faults; not with VM_LOCKONFAULT, not a shared one, and the part changed before a hole's ENOMEM is.
+     */
+    @Test
+    void mprotectMakingPrivateLockedMemoryWritablePopulatesIt() {
+        mm.mmapAnon(A, 4 * P, PROT_NONE, MAP_FIXED);
+        fails(Errno.ENOMEM, () -> mm.mlock(A, 4 * P, 0));
+        mm.mprotect(A, 2 * P, RW);
+        mm.mmapAnon(A + 10 * P, 4 * P, PROT_READ, MAP_FIXED | MAP_LOCKED);
+        mm.mprotect(A + 10 * P, 4 * P, RW);
+        mm.mmapAnon(A + 20 * P, 4 * P, PROT_NONE, MAP_FIXED);
+        mm.mlock(A + 20 * P, 4 * P, MLOCK_ONFAULT);
+        mm.mprotect(A + 20 * P, 4 * P, RW);
+        mm.mmap(A + 30 * P, 4 * P, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_LOCKED, null, 0);
+        mm.mprotect(A + 30 * P, 4 * P, RW);
+        mm.mmapAnon(A + 40 * P, 2 * P, PROT_NONE, MAP_FIXED | MAP_LOCKED);
+        fails(Errno.ENOMEM, () -> mm.mprotect(A + 40 * P, 4 * P, RW));
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb).containsExactly(
+                tuple(8L, 8L), tuple(0L, 0L), tuple(16L, 16L), tuple(0L, 0L), tuple(0L, 0L), tuple(8L, 8L));
+        mm.munlockall();
+    }
+
+    /**
+     * Finding 6, {@code madvise_pageout} with no swap: reclaim unmaps a shmem page only this PTE maps (it stays in
+     * the object: a touch maps it again); private anonymous pages stay, and so does a page mapped twice.
+     */
+    @Test
+    void pageoutUnmapsSharedAnonymousPagesOnly() {
+        int shared = MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED;
+        mm.mmap(A, 4 * P, RW, shared, null, 0);
+        mm.write(A, 42);
+        mm.read(A + P);
+        mm.mmapAnon(A + 10 * P, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 14 * P, MADV_PAGEOUT));
+        fails(Errno.ENOMEM, () -> mm.madvise(A, 14 * P, MADV_COLD));
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb).containsExactly(0L, 16L);
+        assertThat(mm.read(A)).isEqualTo(42);
+        mm.mmap(A + 20 * P, 2 * P, RW, shared, null, 0);
+        mm.read(A + 20 * P);
+        mm.mremap(A + 20 * P, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, A + 30 * P);
+        mm.read(A + 20 * P);
+        mm.write(A + 31 * P, 1);
+        mm.madvise(A + 30 * P, 2 * P, MADV_PAGEOUT);
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb).containsExactly(4L, 16L, 4L, 4L);
+    }
+
+    /**
+     * Finding 7, {@code do_mmap}: MAP_FIXED_NOREPLACE over a mapping is EEXIST before the mapping type is checked
+     * (shared growsdown, a file opened without write); on a free range the type's error stands.
+     */
+    @Test
+    void noReplaceOverAMappingIsEexistBeforeTheMappingTypeIsChecked() {
+        int sharedGrowsDown = MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN;
+        mm.mmap(A + 4 * P, 4 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        fails(Errno.EEXIST, () -> mm.mmap(A, 8 * P, RW | PROT_EXEC, sharedGrowsDown, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(B, 8 * P, RW, sharedGrowsDown, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(B, 8 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, null, 0));
+        BackingFile f = TestFiles.file(mm, 8);
+        fails(Errno.EEXIST, () -> mm.mmap(A, 8 * P, RW, MAP_SHARED | MAP_FIXED_NOREPLACE, TestFiles.ro(f), 0));
+        fails(Errno.EACCES, () -> mm.mmap(B, 8 * P, RW, MAP_SHARED | MAP_FIXED_NOREPLACE, TestFiles.ro(f), 0));
+        assertThat(mm.tree().overlapping(B, B + 8 * P)).isEmpty();
+    }
+
+    /**
+     * Finding 8, {@code shmem_get_folio_gfp}: a shmem object keeps the size of its mmap, so the pages mremap grows a
+     * shared anonymous mapping by are past it: a touch is SIGBUS, mlock's populate fails (ENOMEM), POPULATE_READ is
+     * EFAULT, and mlockall populates only the part inside the object.
+     */
+    @Test
+    void sharedAnonymousMemoryGrownByMremapIsSigbusPastItsObject() {
+        mm.mmap(A, 2 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        assertThat(mm.mremap(A, 2 * P, 4 * P, 0, 0)).isEqualTo(A);
+        assertThat(mm.fault(A + P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+        assertThat(mm.fault(A + 2 * P, Access.READ)).isEqualTo(dev.mmlab.api.FaultOutcome.BUS);
+        fails(Errno.ENOMEM, () -> mm.mlock(A, 4 * P, 0));
+        fails(Errno.EFAULT, () -> mm.madvise(A, 4 * P, MADV_POPULATE_READ));
+        mm.munlock(A, 4 * P);
+        mm.mlockall(MCL_CURRENT);
+        assertThat(mm.smaps().get(0).rssKb()).isEqualTo(8);
+        mm.munlockall();
+    }
+
+    /**
+     * Finding 9, {@code smaps_account}: a shmem page written once stays dirty (no swap to write it to) when its PTE
+     * goes with PAGEOUT or DONTNEED and a read maps it again; MADV_REMOVE punches it out of the object
+     * ({@code vfs_fallocate}), so a read after it maps a new, clean page of zeros.
+     */
+    @Test
+    void aWrittenShmemPageStaysDirtyUntilRemoved() {
+        mm.mmap(A, 3 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        for (int i = 0; i < 3; i++) {
+            mm.write(A + i * P, 40 + i);
+        }
+        mm.madvise(A, P, MADV_PAGEOUT);
+        mm.madvise(A + P, P, MADV_DONTNEED);
+        mm.madvise(A + 2 * P, P, MADV_REMOVE);
+        assertThat(mm.read(A)).isEqualTo(40);
+        assertThat(mm.read(A + P)).isEqualTo(41);
+        assertThat(mm.read(A + 2 * P)).isZero();
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb).containsExactly(tuple(12L, 8L));
+    }
+
+    /**
+     * Finding 10, {@code follow_page_pte} (FOLL_TOUCH): populating a present page for writing marks it dirty, so
+     * mlock or MADV_POPULATE_WRITE after MADV_FREE makes the freed pages dirty again.
+     */
+    @Test
+    void writePopulateOfAFreedPageDirtiesIt() {
+        mm.mmapAnon(A, 4 * P, RW, MAP_FIXED | MAP_POPULATE);
+        mm.madvise(A, 4 * P, MADV_FREE);
+        mm.madvise(A, P, MADV_POPULATE_WRITE);
+        mm.mlock(A + P, P, 0);
+        mm.madvise(A + 2 * P, P, MADV_POPULATE_READ);
+        assertThat(mm.smaps()).extracting(Mm.SmapsEntry::rssKb, Mm.SmapsEntry::dirtyKb)
+                .containsExactly(tuple(4L, 4L), tuple(4L, 4L), tuple(8L, 0L));
+        mm.munlock(A + P, P);
     }
 
     // ------------------------------------------------------------------ brk, heap, stack

