@@ -88,7 +88,8 @@ import org.slf4j.LoggerFactory;
  * {@code PERF_RECORD_COMM exec} starts a fresh address space as before. The invariant checker runs over every
  * address space of the fork family at once, because they share pages.
  *
- * <p>Timing: {@link ReplayTiming#SERIAL} runs everything in file order on the calling thread. The others give
+ * <p>Timing: {@link ReplayTiming#SERIAL} runs the image's steps in their order on the calling thread (file
+ * order, or the kernel's mmap_lock order when the trace recorded it: {@link ReplayScript}). The others give
  * each traced thread a Java thread keeping its own order; a thread starts only once every event that precedes
  * its first event in the file has been replayed (so it does not run before the clone that created it), and
  * {@link ReplayTiming#ORIGINAL} also waits out the traced gaps divided by the speed. Each exec starts a fresh
