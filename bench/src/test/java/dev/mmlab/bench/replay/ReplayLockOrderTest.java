@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.mmlab.api.Strategies;
+import dev.mmlab.api.sim.CostProfile;
 import dev.mmlab.bench.replay.ReplayScript.Step;
 import dev.mmlab.bench.replay.ReplayScript.SyscallStep;
 import dev.mmlab.bench.trace.Trace;
@@ -99,6 +100,29 @@ class ReplayLockOrderTest {
     assertThat(fileOrder.fidelity().syscallDifferences()).isPositive();
     assertThat(lockOrder.fidelity().syscallDifferences()).isLessThan(fileOrder.fidelity().syscallDifferences());
     assertThat(lockOrder.fidelity().differences()).isLessThan(fileOrder.fidelity().differences());
+  }
+
+  /**
+   * Under the virtual clock (deterministic) a threaded replay keeps the kernel's grant order between the threads'
+   * syscalls: the synthetic race replays as the kernel ran it, and the recorded program differs less than without
+   * the grants.
+   */
+  @ParameterizedTest
+  @MethodSource("strategies")
+  void threadedReplayWaitsForThePreviousGrant(String strategy) {
+    for (ReplayTiming timing : List.of(ReplayTiming.ASAP, ReplayTiming.ORIGINAL)) {
+      assertThat(virtual(trace(SYNTHETIC, true), strategy, timing).fidelity().differences()).as("%s", timing).isZero();
+      ReplayResult fileOrder = virtual(trace(RECORDED, false), strategy, timing);
+      ReplayResult lockOrder = virtual(trace(RECORDED, true), strategy, timing);
+      assertThat(lockOrder.fidelity().syscallDifferences()).as("%s", timing)
+          .isLessThan(fileOrder.fidelity().syscallDifferences());
+    }
+  }
+
+  private static ReplayResult virtual(Trace trace, String strategy, ReplayTiming timing) {
+    return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Replayer.replay(trace,
+        Strategies.discover().select(strategy), new ReplayOptions(trace.defaultPid(), timing, 1)
+            .withVirtualClock(CostProfile.named(CostProfile.DEFAULT), 42)));
   }
 
   private static List<Integer> lineNos(List<Step> steps) {
