@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.zip.GZIPOutputStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,10 +28,15 @@ import picocli.CommandLine.Spec;
  * format {@code mmlab replay} reads:
  * <pre>
  * perf record -d -e syscalls:sys_enter_X -e syscalls:sys_exit_X ... -e exceptions:page_fault_user
- *             -e exceptions:page_fault_kernel -o FILE.data -- CMD ARGS...
+ *             -e exceptions:page_fault_kernel [-e mmap_lock:... -e signal:signal_generate] -o FILE.data -- CMD ARGS...
  * perf script --show-mmap-events --show-task-events -F comm,pid,tid,time,event,trace -i FILE.data > FILE
  * </pre>
  * for every X in {@link Syscall#TRACED}. FILE is gzipped when its name ends in {@code .gz}.
+ *
+ * <p>The {@linkplain #OPTIONAL_EVENTS optional events} (the three mmap_lock tracepoints, whose
+ * {@code acquire_returned} says in which order the kernel granted the threads' syscalls the lock, and
+ * {@code signal:signal_generate}) are recorded where the kernel has them; one missing is left out with one line
+ * on standard error, because a trace without them still replays (in file order).
  *
  * <p>Exit codes: 0 recorded; 2 perf is missing, the kernel refused the tracepoints, or bad options (each with
  * one line saying how to fix it); otherwise perf's own exit code.
@@ -41,6 +47,17 @@ public final class RecordCommand implements Callable<Integer> {
     /** The syscalls recorded, in the order their tracepoints are passed to perf. */
     static final List<String> SYSCALLS = List.of("mmap", "munmap", "mprotect", "pkey_mprotect", "brk", "madvise",
             "mremap", "mlock", "mlock2", "munlock", "mlockall", "munlockall");
+
+    /**
+     * Tracepoints recorded only where the kernel has them (tracefs lists them). perf follows the command's own
+     * tasks, so the mmap_lock events are those its threads took, which is the traced mm's lock but for the rare
+     * access to another process's mm (the {@code mm=} field tells them apart).
+     */
+    static final List<String> OPTIONAL_EVENTS = List.of("mmap_lock:mmap_lock_start_locking",
+            "mmap_lock:mmap_lock_acquire_returned", "mmap_lock:mmap_lock_released", "signal:signal_generate");
+
+    /** Where tracefs may be mounted; the first that exists is asked which tracepoints the kernel has. */
+    private static final List<Path> TRACEFS = List.of(Path.of("/sys/kernel/tracing"), Path.of("/sys/kernel/debug/tracing"));
 
     @Spec
     CommandSpec spec;
@@ -54,6 +71,9 @@ public final class RecordCommand implements Callable<Integer> {
 
     /** The environment lookup; tests replace it to simulate a machine without perf. */
     Function<String, String> environment = System::getenv;
+
+    /** Whether the kernel has a tracepoint ({@code group:name}); tests replace it to simulate an older kernel. */
+    Predicate<String> tracepointExists = RecordCommand::tracefsHas;
 
     /** A command line for this command alone whose parse errors print one line and exit 2. */
     public static CommandLine newCommandLine() {
@@ -75,6 +95,12 @@ public final class RecordCommand implements Callable<Integer> {
         Path data = output.resolveSibling(output.getFileName() + ".data");
         Path log = Files.createTempFile("mmlab-record", ".log");
         try {
+            for (String event : OPTIONAL_EVENTS) {
+                if (!tracepointExists.test(event)) {
+                    err.println("mmlab record: this kernel has no " + event + " tracepoint; recording without it");
+                }
+            }
+            err.flush();
             int rc = run(recordCommand(perf, data), log, null);
             String perfErr = Files.readString(log, StandardCharsets.UTF_8);
             if (rc != 0 || !Files.exists(data)) {
@@ -102,7 +128,7 @@ public final class RecordCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code perf record -d -e ... -o DATA -- CMD ARGS...}. */
+    /** {@code perf record -d -e ... -o DATA -- CMD ARGS...}, the optional events the kernel has included. */
     List<String> recordCommand(Path perf, Path data) {
         List<String> cmd = new ArrayList<>(List.of(perf.toString(), "record", "-d"));
         for (String sc : SYSCALLS) {
@@ -111,8 +137,14 @@ public final class RecordCommand implements Callable<Integer> {
             cmd.add("-e");
             cmd.add("syscalls:sys_exit_" + sc);
         }
-        cmd.addAll(List.of("-e", "exceptions:page_fault_user", "-e", "exceptions:page_fault_kernel",
-                "-o", data.toString(), "--"));
+        cmd.addAll(List.of("-e", "exceptions:page_fault_user", "-e", "exceptions:page_fault_kernel"));
+        for (String event : OPTIONAL_EVENTS) {
+            if (tracepointExists.test(event)) {
+                cmd.add("-e");
+                cmd.add(event);
+            }
+        }
+        cmd.addAll(List.of("-o", data.toString(), "--"));
         cmd.addAll(command);
         return cmd;
     }
@@ -142,6 +174,20 @@ public final class RecordCommand implements Callable<Integer> {
                     + " CONFIG_FTRACE_SYSCALLS";
         }
         return null;
+    }
+
+    /**
+     * Whether tracefs lists {@code group:name}. When no tracefs is readable here it answers true: perf may still
+     * see the event, and if it cannot, its refusal names the fix ({@link #refusalHint}).
+     */
+    static boolean tracefsHas(String event) {
+        String dir = event.replace(':', '/');
+        for (Path tracefs : TRACEFS) {
+            if (Files.isDirectory(tracefs.resolve("events"))) {
+                return Files.isDirectory(tracefs.resolve("events").resolve(dir));
+            }
+        }
+        return true;
     }
 
     private int run(List<String> cmd, Path log, Path stdoutFile) throws IOException, InterruptedException {

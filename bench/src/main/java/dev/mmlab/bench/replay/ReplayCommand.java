@@ -56,7 +56,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Integer pid;
 
     @Option(names = "--timing", paramLabel = "MODE", defaultValue = "serial",
-            description = "serial (file order, one thread), asap (a thread per traced thread), original (asap plus the traced gaps)")
+            description = "serial (file order, or the kernel's mmap_lock order when recorded; one thread), asap (a thread per traced thread), original (asap plus the traced gaps)")
     String timing;
 
     @Option(names = "--speed", paramLabel = "X", defaultValue = "1",

@@ -5,11 +5,13 @@ import dev.mmlab.bench.trace.CommRecord;
 import dev.mmlab.bench.trace.ExitRecord;
 import dev.mmlab.bench.trace.ForkRecord;
 import dev.mmlab.bench.trace.Mmap2Record;
+import dev.mmlab.bench.trace.MmapLockEvent;
 import dev.mmlab.bench.trace.PageFault;
 import dev.mmlab.bench.trace.Syscall;
 import dev.mmlab.bench.trace.Trace;
 import dev.mmlab.bench.trace.TraceEvent;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -18,7 +20,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What one process of a trace does, cut into the steps a replay runs, in file order.
+ * What one process of a trace does, cut into the steps a replay runs, in file order or, when the trace has the
+ * mmap_lock events, in the kernel's lock order.
  *
  * <h2>Design notes</h2>
  * <ul>
@@ -47,6 +50,15 @@ import java.util.Set;
  *       a {@link ForkStep} whose {@link ForkStep#follow()} says the replay continues in the child. If the child
  *       execs before doing anything, that image would be empty and is left out (the exec starts fresh
  *       anyway).</li>
+ *   <li><b>Lock order.</b> File order is sys_enter order, and a syscall that entered first need not have run
+ *       first: it may have queued for the mmap_lock while another thread's syscall got it. When the trace has
+ *       {@link MmapLockEvent}s, a successful {@code mmap_lock_acquire_returned} printed while one of the same
+ *       thread's traced syscalls is in flight is that syscall's grant (the first one, if it took the lock several
+ *       times), and each image's steps are ordered by their grant's line instead of their enter line; a step
+ *       without a grant (a fault, a syscall that took no mmap_lock, an exec mapping) keeps its own line. Each
+ *       thread keeps its own order (a step is never put before its thread's previous one), so only the
+ *       interleaving of the threads changes. A trace without the events keeps file order exactly. Lines, not
+ *       timestamps, decide: perf prints microseconds, but sorts by nanoseconds before printing.</li>
  * </ul>
  */
 public final class ReplayScript {
@@ -67,10 +79,22 @@ public final class ReplayScript {
      * A traced syscall with the MMAP2 records printed while it ran.
      *
      * @param records the VMAs the kernel reported for it, in file order; usually empty or one
+     * @param grantLineNo the line of the {@code mmap_lock_acquire_returned} that first let it in, or 0 when the
+     *     trace has no such event for it (no mmap_lock events recorded, or the syscall took no mmap_lock)
      */
-    public record SyscallStep(Syscall event, List<Mmap2Record> records) implements Step {
+    public record SyscallStep(Syscall event, List<Mmap2Record> records, int grantLineNo) implements Step {
         public SyscallStep {
             records = List.copyOf(records);
+        }
+
+        /** A syscall without a recorded mmap_lock grant. */
+        public SyscallStep(Syscall event, List<Mmap2Record> records) {
+            this(event, records, 0);
+        }
+
+        /** Whether the trace says when the kernel granted it the mmap_lock. */
+        public boolean lockOrdered() {
+            return grantLineNo > 0;
         }
     }
 
@@ -120,7 +144,8 @@ public final class ReplayScript {
      * @param prefix empty for an address space that starts empty; for one that starts as a fork of a traced
      *     parent, the ancestors' steps to replay serially before it, ending with the {@link ForkStep} (follow)
      *     that creates it. Not this process's events: they do not count in its fidelity.
-     * @param steps this process's steps, in file order
+     * @param steps this process's steps, in file order, or in lock order when the trace has the mmap_lock
+     *     events (see the design notes)
      * @param tids the threads that run {@code steps}
      */
     public record Image(List<Step> prefix, List<Step> steps, Set<Integer> tids) {
@@ -191,7 +216,7 @@ public final class ReplayScript {
             if (e instanceof CommRecord c) {
                 if (c.exec()) {
                     if (!steps.isEmpty()) {
-                        images.add(new Image(steps, tids));
+                        images.add(new Image(inLockOrder(steps), tids));
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
                         openSyscallByTid.clear();
@@ -210,12 +235,12 @@ public final class ReplayScript {
                 if (owner != null && r.lineNo() < owner.event().exitLineNo()) {
                     List<Mmap2Record> records = new ArrayList<>(owner.records());
                     records.add(r);
-                    steps.set(open, new SyscallStep(owner.event(), records));
+                    steps.set(open, new SyscallStep(owner.event(), records, owner.grantLineNo()));
                     continue;
                 }
                 if ("[stack]".equals(r.path())) {
                     if (!steps.isEmpty()) {
-                        images.add(new Image(steps, tids));
+                        images.add(new Image(inLockOrder(steps), tids));
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
                         openSyscallByTid.clear();
@@ -229,10 +254,16 @@ public final class ReplayScript {
             } else if (e instanceof PageFault f) {
                 steps.add(new FaultStep(f));
                 tids.add(f.tid());
+            } else if (e instanceof MmapLockEvent lock && lock.granted()) {
+                Integer open = openSyscallByTid.get(lock.tid());
+                SyscallStep owner = open == null ? null : (SyscallStep) steps.get(open);
+                if (owner != null && !owner.lockOrdered() && lock.lineNo() < owner.event().exitLineNo()) {
+                    steps.set(open, new SyscallStep(owner.event(), owner.records(), lock.lineNo()));
+                }
             }
         }
         if (!steps.isEmpty() || images.isEmpty()) {
-            images.add(new Image(steps, tids));
+            images.add(new Image(inLockOrder(steps), tids));
         }
         if (firstImageIsBirth && !images.get(0).steps().isEmpty()) {
             List<Step> prefix = forkPrefix(trace, pid, ancestors);
@@ -242,6 +273,37 @@ public final class ReplayScript {
             }
         }
         return images;
+    }
+
+    /**
+     * {@code steps} (in file order) ordered by each syscall's mmap_lock grant, every other step by its own line,
+     * each thread keeping its own order; {@code steps} itself when no syscall has a grant.
+     */
+    private static List<Step> inLockOrder(List<Step> steps) {
+        if (steps.stream().noneMatch(s -> s instanceof SyscallStep sc && sc.lockOrdered())) {
+            return steps;
+        }
+        long[] keys = new long[steps.size()];
+        Map<Integer, Long> lastKeyByTid = new HashMap<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step step = steps.get(i);
+            long line = step instanceof SyscallStep sc && sc.lockOrdered() ? sc.grantLineNo() : step.event().lineNo();
+            // Never ahead of the thread's previous step: a fault inside a syscall, before its grant, stays after it.
+            long key = Math.max(line, lastKeyByTid.getOrDefault(step.tid(), Long.MIN_VALUE));
+            lastKeyByTid.put(step.tid(), key);
+            keys[i] = key;
+        }
+        List<Integer> order = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            order.add(i);
+        }
+        // Stable on ties (a step held behind its thread's previous one): file order decides.
+        order.sort(Comparator.comparingLong(i -> keys[i]));
+        List<Step> ordered = new ArrayList<>(steps.size());
+        for (int i : order) {
+            ordered.add(steps.get(i));
+        }
+        return ordered;
     }
 
     /** A child of {@code pid} that is still using its copy of the address space. */

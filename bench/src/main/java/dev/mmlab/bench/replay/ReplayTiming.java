@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** How a replay schedules the traced events. */
 public enum ReplayTiming {
-    /** Every event of the process in file order on one thread: deterministic, the mode fidelity is judged in. */
+    /**
+     * Every event of the process on one thread, in file order, or in the order the kernel granted the syscalls the
+     * mmap_lock when the trace has those events ({@link ReplayScript}): deterministic, the mode fidelity is judged
+     * in.
+     */
     SERIAL,
     /**
      * One Java thread per traced thread (under the virtual clock, a simulated thread on a core of its own), each

@@ -88,10 +88,14 @@ import org.slf4j.LoggerFactory;
  * {@code PERF_RECORD_COMM exec} starts a fresh address space as before. The invariant checker runs over every
  * address space of the fork family at once, because they share pages.
  *
- * <p>Timing: {@link ReplayTiming#SERIAL} runs everything in file order on the calling thread. The others give
+ * <p>Timing: {@link ReplayTiming#SERIAL} runs the image's steps in their order on the calling thread (file
+ * order, or the kernel's mmap_lock order when the trace recorded it: {@link ReplayScript}). The others give
  * each traced thread a Java thread keeping its own order; a thread starts only once every event that precedes
  * its first event in the file has been replayed (so it does not run before the clone that created it), and
- * {@link ReplayTiming#ORIGINAL} also waits out the traced gaps divided by the speed. Each exec starts a fresh
+ * {@link ReplayTiming#ORIGINAL} also waits out the traced gaps divided by the speed. When the trace recorded the
+ * kernel's mmap_lock grants, a thread's syscall also waits until the syscall granted the lock just before it (on
+ * another thread) has been replayed, so the syscalls keep the kernel's order while faults and syscalls without a
+ * grant run free. Each exec starts a fresh
  * address space after every thread of the previous one finished; the invariant checker runs at each such
  * quiescent point.
  *
@@ -115,7 +119,7 @@ import org.slf4j.LoggerFactory;
  *       before the threads start and only read after.</li>
  *   <li><b>Lock order.</b> none of its own: a replay thread waits for another's progress by polling (short
  *       parks; under the virtual clock, a park through the seam that the completing thread ends), holding no
- *       lock of the address space, and the wait graph follows file order, so it has no cycle. A fork holds the
+ *       lock of the address space, and the wait graph follows the image's step order, so it has no cycle. A fork holds the
  *       parent's mmap write lock inside the engine for the whole copy, as the traced program did. The tables'
  *       concurrent maps and the synchronized {@link Fidelity} make no seam call while locked, so a simulated
  *       thread never gives the baton away inside one.</li>
@@ -265,10 +269,13 @@ public final class Replayer {
      * in {@link Image#tids()}'s order, which is an immutable set's and changes from one JVM to the next: under
      * the virtual clock a thread's number is its simulated core and decides ties, so it must not).
      * {@code needBefore[i][u]} is how many of thread {@code u}'s steps precede thread {@code i}'s first step in
-     * the file: thread {@code i} starts once every thread {@code u} has replayed that many. The wait graph
-     * follows file order, so it has no cycle.
+     * the image's order: thread {@code i} starts once every thread {@code u} has replayed that many.
+     * {@code lockWait[i][k]}, when the trace recorded the kernel's mmap_lock grants, is the
+     * {@link #progressKey} (thread, count) that thread {@code i}'s step {@code k} waits for: the syscall granted
+     * the lock just before it on another thread, done; -1 for no wait. Both follow the image's order, a total order
+     * that keeps each thread's own, so the wait graph has no cycle.
      */
-    private record ThreadPlan(List<Integer> tids, List<List<Step>> perThread, int[][] needBefore) {
+    private record ThreadPlan(List<Integer> tids, List<List<Step>> perThread, int[][] needBefore, long[][] lockWait) {
         static ThreadPlan of(Image image) {
             Map<Integer, Integer> slotOf = new LinkedHashMap<>();
             for (Step step : image.steps()) {
@@ -281,15 +288,32 @@ public final class Replayer {
             }
             int[][] needBefore = new int[n][];
             int[] seen = new int[n];
+            List<List<Long>> lockWaits = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                lockWaits.add(new ArrayList<>());
+            }
+            long previousGrant = -1; // progressKey of the last lock-ordered syscall so far
             for (Step step : image.steps()) {
                 int slot = slotOf.get(step.tid());
                 if (needBefore[slot] == null) {
                     needBefore[slot] = seen.clone();
                 }
+                long wait = -1;
+                if (step instanceof SyscallStep sc && sc.lockOrdered()) {
+                    if (previousGrant >= 0 && (int) (previousGrant >>> 32) != slot) {
+                        wait = previousGrant;
+                    }
+                    previousGrant = progressKey(slot, seen[slot] + 1);
+                }
+                lockWaits.get(slot).add(wait);
                 seen[slot]++;
                 perThread.get(slot).add(step);
             }
-            return new ThreadPlan(List.copyOf(slotOf.keySet()), perThread, needBefore);
+            long[][] lockWait = new long[n][];
+            for (int i = 0; i < n; i++) {
+                lockWait[i] = lockWaits.get(i).stream().mapToLong(Long::longValue).toArray();
+            }
+            return new ThreadPlan(List.copyOf(slotOf.keySet()), perThread, needBefore, lockWait);
         }
 
         int threads() {
@@ -325,11 +349,20 @@ public final class Replayer {
                             LockSupport.parkNanos(20_000);
                         }
                     }
-                    for (Step step : perThread.get(slot)) {
+                    List<Step> mySteps = perThread.get(slot);
+                    for (int k = 0; k < mySteps.size(); k++) {
+                        Step step = mySteps.get(k);
                         if (options.timing() == ReplayTiming.ORIGINAL) {
                             long due = wallStart + (long) ((step.event().timeNs() - t0) / options.speed());
                             for (long now = System.nanoTime(); now < due; now = System.nanoTime()) {
                                 LockSupport.parkNanos(due - now);
+                            }
+                        }
+                        long wait = plan.lockWait()[slot][k];
+                        if (wait >= 0) {
+                            int u = (int) (wait >>> 32);
+                            while (progress.get(u) < (int) wait && !failures.containsKey(u)) {
+                                LockSupport.parkNanos(20_000);
                             }
                         }
                         run.run(step, mine);
@@ -382,6 +415,11 @@ public final class Replayer {
                     wakeAt.computeIfAbsent(progressKey(u, need), k -> new ArrayList<>()).add(i);
                 }
             }
+            for (long wait : plan.lockWait()[i]) {
+                if (wait >= 0) {
+                    wakeAt.computeIfAbsent(wait, k -> new ArrayList<>()).add(i);
+                }
+            }
         }
         long t0 = image.steps().isEmpty() ? 0 : image.steps().get(0).event().timeNs();
         VirtualScheduler scheduler = new VirtualScheduler(options.virtualClock(), options.seed());
@@ -393,6 +431,7 @@ public final class Replayer {
             perThreadLatencies.add(mine);
             String name = "replay-tid-" + plan.tids().get(i);
             String gate = name + " waiting for the steps before its first";
+            String lockGate = name + " waiting for the syscall granted the mmap_lock before its next";
             threads[i] = scheduler.spawn(name, () -> {
                 int[] need = plan.needBefore()[slot];
                 for (int u = 0; u < n; u++) {
@@ -400,10 +439,16 @@ public final class Replayer {
                         Sched.park(gate);
                     }
                 }
-                for (Step step : plan.perThread().get(slot)) {
+                List<Step> mySteps = plan.perThread().get(slot);
+                for (int k = 0; k < mySteps.size(); k++) {
+                    Step step = mySteps.get(k);
                     if (options.timing() == ReplayTiming.ORIGINAL) {
                         long due = (long) ((step.event().timeNs() - t0) / options.speed());
                         Sched.sleepNanos(due - Sched.nanoTime());
+                    }
+                    long wait = plan.lockWait()[slot][k];
+                    while (wait >= 0 && progress[(int) (wait >>> 32)] < (int) wait) {
+                        Sched.park(lockGate);
                     }
                     run.run(step, mine);
                     progress[slot]++;

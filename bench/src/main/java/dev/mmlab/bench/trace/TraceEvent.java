@@ -10,7 +10,7 @@ package dev.mmlab.bench.trace;
  * records with a header of {@code 0/0} and fork records with the parent's header.
  */
 public sealed interface TraceEvent
-    permits Syscall, PageFault, Mmap2Record, ForkRecord, ExitRecord, CommRecord {
+    permits Syscall, PageFault, Mmap2Record, ForkRecord, ExitRecord, CommRecord, MmapLockEvent {
 
   /** 1-based line of the trace file this event was read from (for a {@link Syscall}, its enter line). */
   int lineNo();

@@ -62,6 +62,10 @@ public final class TraceParser {
   private static final String SYS_EXIT = "syscalls:sys_exit_";
   private static final String FAULT_USER = "exceptions:page_fault_user";
   private static final String FAULT_KERNEL = "exceptions:page_fault_kernel";
+  private static final Map<String, MmapLockEvent.Kind> MMAP_LOCK = Map.of(
+      "mmap_lock:mmap_lock_start_locking", MmapLockEvent.Kind.START,
+      "mmap_lock:mmap_lock_acquire_returned", MmapLockEvent.Kind.ACQUIRED,
+      "mmap_lock:mmap_lock_released", MmapLockEvent.Kind.RELEASED);
 
   private TraceParser() {}
 
@@ -243,6 +247,9 @@ public final class TraceParser {
       } else if (name.equals(FAULT_USER) || name.equals(FAULT_KERNEL)) {
         slots.add(pageFault(lineNo, comm, pid, tid, timeNs, name.equals(FAULT_USER), rest));
         return;
+      } else if (MMAP_LOCK.containsKey(name)) {
+        slots.add(mmapLock(lineNo, comm, pid, tid, timeNs, MMAP_LOCK.get(name), rest));
+        return;
       }
       ignore(name);
     }
@@ -331,6 +338,46 @@ public final class TraceParser {
       long errorCode = hexField(fields[2].substring("error_code=".length()), "error_code");
       return new PageFault(lineNo, comm, pid, tid, timeNs, address, errorCode, user,
           fields[1].substring("ip=".length()));
+    }
+
+    /**
+     * {@code mm=0xffff88811801d780 memcg_id=4193 write=true[ success=true]}. The memcg field (an id, or a path on
+     * older kernels, possibly empty) is not needed and not parsed, so only {@code mm=} first and the booleans
+     * last are looked for.
+     */
+    private static MmapLockEvent mmapLock(int lineNo, String comm, int pid, int tid, long timeNs,
+        MmapLockEvent.Kind kind, String rest) throws LineError {
+      String text = rest.strip();
+      String expected = kind == MmapLockEvent.Kind.ACQUIRED ? "'mm=0x... ... write=BOOL success=BOOL'"
+          : "'mm=0x... ... write=BOOL'";
+      int mmEnd = text.indexOf(' ');
+      if (!text.startsWith("mm=") || mmEnd < 0) {
+        throw new LineError("malformed mmap_lock event: expected " + expected + ", found '" + rest + "'");
+      }
+      long mm = hexField(text.substring("mm=".length(), mmEnd), "mm");
+      boolean success = true;
+      if (kind == MmapLockEvent.Kind.ACQUIRED) {
+        int at = text.lastIndexOf(" success=");
+        if (at < 0) {
+          throw new LineError("malformed mmap_lock event: expected " + expected + ", found '" + rest + "'");
+        }
+        success = booleanField(text.substring(at + " success=".length()), "success");
+        text = text.substring(0, at);
+      }
+      int at = text.lastIndexOf(" write=");
+      if (at < 0) {
+        throw new LineError("malformed mmap_lock event: expected " + expected + ", found '" + rest + "'");
+      }
+      boolean write = booleanField(text.substring(at + " write=".length()), "write");
+      return new MmapLockEvent(lineNo, comm, pid, tid, timeNs, kind, mm, write, success);
+    }
+
+    private static boolean booleanField(String text, String what) throws LineError {
+      return switch (text) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw new LineError(what + " is not true or false: '" + text + "'");
+      };
     }
 
     /** {@code addr: 0x00000000, len: 0x00002000, ...} in printed order. */

@@ -18,10 +18,14 @@
  * PERF_RECORD_COMM exec: vmaops2:22469/22469
  * PERF_RECORD_FORK(22469:22470):(22469:22469)
  * PERF_RECORD_EXIT(22469:22469):(22468:22468)
+ * mmap_lock:mmap_lock_start_locking: mm=0xffff88811801d780 memcg_id=4193 write=true
+ * mmap_lock:mmap_lock_acquire_returned: mm=0xffff88811801d780 memcg_id=4193 write=true success=true
+ * mmap_lock:mmap_lock_released: mm=0xffff88811801d780 memcg_id=4193 write=false
  * </pre>
  * (formats of {@code perf_event__fprintf_mmap2}, {@code _comm} and {@code _task} in the kernel's
  * {@code tools/perf/util/event.c}, and of the syscall tracepoints in {@code kernel/trace/trace_syscalls.c}).
- * Any other event is counted and ignored. {@link dev.mmlab.bench.trace.TraceParser} is the entry point;
+ * The mmap_lock lines are optional: traces recorded without them parse as before.
+ * Any other event (such as {@code signal:signal_generate}) is counted and ignored. {@link dev.mmlab.bench.trace.TraceParser} is the entry point;
  * it returns an immutable {@link dev.mmlab.bench.trace.Trace}.
  */
 package dev.mmlab.bench.trace;

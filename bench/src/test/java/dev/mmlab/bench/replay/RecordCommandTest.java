@@ -77,4 +77,17 @@ class RecordCommandTest {
         .contains("tracefs");
     assertThat(RecordCommand.refusalHint("workload failed: No such file or directory")).isNull();
   }
+
+  @Test
+  void optionalEventsOnlyWhereTheKernelHasThem() {
+    RecordCommand command = new RecordCommand();
+    command.command = List.of("ls");
+    command.tracepointExists = e -> true;
+    assertThat(command.recordCommand(Path.of("perf"), Path.of("t.data"))).containsAll(RecordCommand.OPTIONAL_EVENTS)
+        .contains("mmap_lock:mmap_lock_acquire_returned", "signal:signal_generate");
+
+    command.tracepointExists = e -> !e.startsWith("mmap_lock:");
+    assertThat(command.recordCommand(Path.of("perf"), Path.of("t.data")))
+        .noneMatch(a -> a.startsWith("mmap_lock:")).contains("signal:signal_generate", "exceptions:page_fault_user");
+  }
 }
