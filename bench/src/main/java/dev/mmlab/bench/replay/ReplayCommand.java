@@ -191,6 +191,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 : ", virtual clock (profile " + costs.name() + ", seed " + options.seed() + ")");
         out.print(ReplayReport.table(results));
         out.print(ReplayReport.lockUse(results));
+        KernelLockUse kernel = KernelLockUse.of(ReplayScript.of(parsed, p));
+        out.print(ReplayReport.kernelLockUse(results, kernel));
         for (ReplayResult r : results) {
             String prefix = ReplayReport.forkPrefix(r);
             if (!prefix.isEmpty()) {
@@ -213,7 +215,7 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         if (json != null) {
-            ReplayReport.writeJson(results, json);
+            ReplayReport.writeJson(results, kernel, json);
         }
         out.flush();
         for (SimulationFailedException e : failed) {

@@ -2,6 +2,7 @@ package dev.mmlab.bench.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mmlab.bench.report.KernelLockUseTable;
 import dev.mmlab.bench.report.LockUseTable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,6 +39,15 @@ public final class ReplayReport {
     /** Per strategy and operation kind, how the operations were locked ({@link LockUseTable}); empty when none ran. */
     public static String lockUse(List<ReplayResult> results) {
         return LockUseTable.render(results.stream().map(r -> new LockUseTable.Row(r.strategy(), r.lockUse())).toList());
+    }
+
+    /**
+     * The kernel's recorded mmap_lock acquisitions beside each strategy's read and write lock use
+     * ({@link KernelLockUseTable}); empty when the trace has no mmap_lock events.
+     */
+    public static String kernelLockUse(List<ReplayResult> results, KernelLockUse kernel) {
+        return KernelLockUseTable.render(kernel.counts(),
+                results.stream().map(r -> new LockUseTable.Row(r.strategy(), r.lockUse())).toList());
     }
 
     /**
@@ -155,8 +165,25 @@ public final class ReplayReport {
         return doc;
     }
 
+    /**
+     * {@link #json(List)} and, when the trace has mmap_lock events, a top-level {@code kernelLockUse}: the kernel's
+     * acquisitions, shaped like {@code lockUse} (operation kind to {@code read} and {@code write}).
+     */
+    public static Map<String, Object> json(List<ReplayResult> results, KernelLockUse kernel) {
+        Map<String, Object> doc = json(results);
+        if (kernel.recorded()) {
+            doc.put("kernelLockUse", kernel.counts());
+        }
+        return doc;
+    }
+
     /** Writes {@link #json} to {@code file}, pretty-printed. */
     public static void writeJson(List<ReplayResult> results, Path file) throws IOException {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json(results));
+    }
+
+    /** Writes {@link #json(List, KernelLockUse)} to {@code file}, pretty-printed. */
+    public static void writeJson(List<ReplayResult> results, KernelLockUse kernel, Path file) throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json(results, kernel));
     }
 }

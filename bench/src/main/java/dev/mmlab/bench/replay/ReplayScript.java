@@ -76,33 +76,58 @@ public final class ReplayScript {
     }
 
     /**
-     * A traced syscall with the MMAP2 records printed while it ran.
+     * A traced syscall with the MMAP2 records and the mmap_lock events printed while it ran.
      *
      * @param records the VMAs the kernel reported for it, in file order; usually empty or one
-     * @param grantLineNo the line of the {@code mmap_lock_acquire_returned} that first let it in, or 0 when the
-     *     trace has no such event for it (no mmap_lock events recorded, or the syscall took no mmap_lock)
+     * @param lockEvents the thread's mmap_lock events between its enter and exit lines, in file order; empty when
+     *     the trace has none for it (no mmap_lock events recorded, or the syscall took no mmap_lock)
      */
-    public record SyscallStep(Syscall event, List<Mmap2Record> records, int grantLineNo) implements Step {
+    public record SyscallStep(Syscall event, List<Mmap2Record> records, List<MmapLockEvent> lockEvents)
+            implements Step {
         public SyscallStep {
             records = List.copyOf(records);
+            lockEvents = List.copyOf(lockEvents);
         }
 
-        /** A syscall without a recorded mmap_lock grant. */
+        /** A syscall without recorded mmap_lock events. */
         public SyscallStep(Syscall event, List<Mmap2Record> records) {
-            this(event, records, 0);
+            this(event, records, List.of());
+        }
+
+        /**
+         * The line of the {@code mmap_lock_acquire_returned} that first let it in, or 0 when it has none (it took
+         * the lock several times: the first grant orders it).
+         */
+        public int grantLineNo() {
+            return lockEvents.stream().filter(MmapLockEvent::granted).mapToInt(MmapLockEvent::lineNo).findFirst()
+                    .orElse(0);
         }
 
         /** Whether the trace says when the kernel granted it the mmap_lock. */
         public boolean lockOrdered() {
-            return grantLineNo > 0;
+            return grantLineNo() > 0;
         }
     }
 
     /** A mapping the kernel made outside the traced syscalls (exec, ELF loader, vdso). */
     public record ExecMapping(Mmap2Record event) implements Step {}
 
-    /** A page fault, from user mode or from the kernel touching user memory. */
-    public record FaultStep(PageFault event) implements Step {}
+    /**
+     * A page fault, from user mode or from the kernel touching user memory.
+     *
+     * @param lockEvents the mmap_lock events its thread printed after the fault and before its next other event,
+     *     outside a traced syscall: the fault handler's fallback from the per-VMA lock to the mmap_lock
+     */
+    public record FaultStep(PageFault event, List<MmapLockEvent> lockEvents) implements Step {
+        public FaultStep {
+            lockEvents = List.copyOf(lockEvents);
+        }
+
+        /** A fault without recorded mmap_lock events. */
+        public FaultStep(PageFault event) {
+            this(event, List.of());
+        }
+    }
 
     /**
      * This process forked a new process ({@code event.pid()}): copy the address space here. Run by the forking
@@ -205,6 +230,7 @@ public final class ReplayScript {
         List<Step> steps = new ArrayList<>();
         Set<Integer> tids = new LinkedHashSet<>();
         Map<Integer, Integer> openSyscallByTid = new HashMap<>(); // tid -> index in steps
+        Map<Integer, Integer> openFaultByTid = new HashMap<>(); // tid -> index in steps of its latest fault
         Map<Integer, LiveChild> children = new HashMap<>();
         // Whether images.get(0), once made, is the address space the process was born with (not one after exec).
         boolean firstImageIsBirth = true;
@@ -220,6 +246,7 @@ public final class ReplayScript {
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
                         openSyscallByTid.clear();
+                        openFaultByTid.clear();
                         children.clear();
                     } else if (images.isEmpty()) {
                         firstImageIsBirth = false;
@@ -235,7 +262,7 @@ public final class ReplayScript {
                 if (owner != null && r.lineNo() < owner.event().exitLineNo()) {
                     List<Mmap2Record> records = new ArrayList<>(owner.records());
                     records.add(r);
-                    steps.set(open, new SyscallStep(owner.event(), records, owner.grantLineNo()));
+                    steps.set(open, new SyscallStep(owner.event(), records, owner.lockEvents()));
                     continue;
                 }
                 if ("[stack]".equals(r.path())) {
@@ -244,6 +271,7 @@ public final class ReplayScript {
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
                         openSyscallByTid.clear();
+                        openFaultByTid.clear();
                         children.clear();
                     } else if (images.isEmpty()) {
                         firstImageIsBirth = false;
@@ -252,14 +280,15 @@ public final class ReplayScript {
                 steps.add(new ExecMapping(r));
                 tids.add(r.tid());
             } else if (e instanceof PageFault f) {
+                openFaultByTid.put(f.tid(), steps.size());
                 steps.add(new FaultStep(f));
                 tids.add(f.tid());
-            } else if (e instanceof MmapLockEvent lock && lock.granted()) {
-                Integer open = openSyscallByTid.get(lock.tid());
-                SyscallStep owner = open == null ? null : (SyscallStep) steps.get(open);
-                if (owner != null && !owner.lockOrdered() && lock.lineNo() < owner.event().exitLineNo()) {
-                    steps.set(open, new SyscallStep(owner.event(), owner.records(), lock.lineNo()));
-                }
+            } else if (e instanceof MmapLockEvent lock) {
+                attachLockEvent(lock, steps, openSyscallByTid, openFaultByTid);
+            }
+            if (!(e instanceof PageFault) && !(e instanceof MmapLockEvent)) {
+                // Any other event of the thread means its fault handler has returned.
+                openFaultByTid.remove(e.tid());
             }
         }
         if (!steps.isEmpty() || images.isEmpty()) {
@@ -273,6 +302,30 @@ public final class ReplayScript {
             }
         }
         return images;
+    }
+
+    /**
+     * Gives {@code lock} to the step its thread was running: the traced syscall in flight (enter line before it,
+     * exit line after), else the fault it took last with no other event of the thread in between. A lock event
+     * of neither (an untraced syscall such as execve or exit, or another process's mm) is not kept.
+     */
+    private static void attachLockEvent(MmapLockEvent lock, List<Step> steps, Map<Integer, Integer> openSyscallByTid,
+            Map<Integer, Integer> openFaultByTid) {
+        Integer open = openSyscallByTid.get(lock.tid());
+        if (open != null && steps.get(open) instanceof SyscallStep owner && lock.lineNo() < owner.event().exitLineNo()) {
+            steps.set(open, new SyscallStep(owner.event(), owner.records(), append(owner.lockEvents(), lock)));
+            return;
+        }
+        Integer fault = openFaultByTid.get(lock.tid());
+        if (fault != null && steps.get(fault) instanceof FaultStep f) {
+            steps.set(fault, new FaultStep(f.event(), append(f.lockEvents(), lock)));
+        }
+    }
+
+    private static List<MmapLockEvent> append(List<MmapLockEvent> events, MmapLockEvent event) {
+        List<MmapLockEvent> out = new ArrayList<>(events);
+        out.add(event);
+        return out;
     }
 
     /**
