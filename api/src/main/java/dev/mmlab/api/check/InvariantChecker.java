@@ -52,7 +52,7 @@ public final class InvariantChecker {
         Set<BackingFile> files = new LinkedHashSet<>(extraFiles);
         for (Mm mm : mms) {
             List<Vma> vmas = mm.tree().all();
-            checkLayout(vmas, mm.startBrk(), out);
+            checkLayout(vmas, mm.startBrk(), mm.stackExpansionMeets(), out);
             files.addAll(mm.filesSeen());
             Map<Page, Integer> pins = mm.pins();
             checkPtes(mm, vmas, pins, refs, out);
@@ -74,15 +74,17 @@ public final class InvariantChecker {
     }
 
     static void checkLayout(List<Vma> vmas, List<Violation> out) {
-        checkLayout(vmas, -1, out);
+        checkLayout(vmas, -1, Set.of(), out);
     }
 
     /**
-     * As {@link #checkLayout(List, List)}; a pair meeting at {@code startBrk} is exempt from the canonical rule,
-     * because brk never merges the heap with what lies below start_brk ({@code do_brk_flags} only extends the
-     * VMA that {@code vma_prev_limit(start_brk)} finds).
+     * As {@link #checkLayout(List, List)}, with two exceptions to the canonical rule. A pair meeting at
+     * {@code startBrk}: brk never merges the heap with what lies below start_brk ({@code do_brk_flags} only
+     * extends the VMA that {@code vma_prev_limit(start_brk)} finds). A pair whose upper VMA grows down and
+     * meets the lower one at an address of {@code stackMeets}: {@code expand_downwards} only moves
+     * {@code vm_start}, it never merges, so a stack grown down to the VMA below stays apart from it.
      */
-    static void checkLayout(List<Vma> vmas, long startBrk, List<Violation> out) {
+    static void checkLayout(List<Vma> vmas, long startBrk, Set<Long> stackMeets, List<Violation> out) {
         Vma prev = null;
         for (Vma v : vmas) {
             if (!Linux.isPageAligned(v.start()) || !Linux.isPageAligned(v.end()) || v.start() >= v.end()) {
@@ -97,7 +99,8 @@ public final class InvariantChecker {
             if (prev != null) {
                 if (prev.end() > v.start()) {
                     out.add(new Violation(Violation.Rule.VMA_LAYOUT, "overlap or disorder " + prev + " / " + v));
-                } else if (VmaMerge.canMerge(prev, v) && v.start() != startBrk) {
+                } else if (VmaMerge.canMerge(prev, v) && v.start() != startBrk
+                        && !(v.has(VM_GROWSDOWN) && stackMeets.contains(v.start()))) {
                     out.add(new Violation(Violation.Rule.VMA_CANONICAL, "should have merged " + prev + " / " + v));
                 }
             }

@@ -52,6 +52,9 @@ final class Fork {
             c.argStart = parent.argStart;
             c.argEnd = parent.argEnd;
             copy(parent, guard, c);
+            // dup_mmap copies the layout as it is: a pair that stack expansion left apart stays apart.
+            c.stackMeets.addAll(parent.stackMeets);
+            Mmap.pruneStackMeets(c, 0, TASK_SIZE);
             return child;
         });
     }

@@ -140,6 +140,14 @@ public final class Mm {
         return Collections.unmodifiableSet(mm.filesSeen);
     }
 
+    /**
+     * Addresses where stack expansion ({@code expand_downwards}) grew a growsdown VMA down to meet the VMA
+     * below it; Linux leaves such a pair apart until an operation that merges touches it.
+     */
+    public Set<Long> stackExpansionMeets() {
+        return Collections.unmodifiableSet(mm.stackMeets);
+    }
+
     public long startBrk() {
         return mm.startBrk;
     }

@@ -21,8 +21,10 @@ import dev.mmlab.api.sync.Cost;
 import dev.mmlab.api.sync.Mutex;
 import dev.mmlab.api.sync.Sched;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -72,6 +74,12 @@ final class MmStruct {
     final AtomicLong nextShmemInode = new AtomicLong(1);
     /** Every file this address space has mapped (its page cache may hold pages after the unmap). */
     final Set<BackingFile> filesSeen = ConcurrentHashMap.newKeySet();
+    /**
+     * Addresses where {@code expand_downwards} grew a growsdown VMA down to meet the VMA below it. Linux never
+     * merges there, so the pair may stay apart though it could merge; {@link Mmap#pruneStackMeets} forgets an
+     * address once no growsdown VMA starts there or no VMA ends there.
+     */
+    final NavigableSet<Long> stackMeets = new ConcurrentSkipListSet<>();
     /** New per-VMA lock states from the strategy, for every VMA the engine creates. */
     final Supplier<VmaLockState> vmaStates;
     volatile long startBrk;

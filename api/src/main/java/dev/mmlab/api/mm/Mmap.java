@@ -440,9 +440,27 @@ final class Mmap {
             edit.lockStart = newStart;
             edit.lockEnd = stack.end();
             VmaCommit.apply(mm, guard, edit, false);
+            if (prev != null && prev.end() == newStart) {
+                mm.stackMeets.add(newStart);
+            }
             mm.counters.increment("fault.stack_expand");
             return true;
         });
+    }
+
+    /**
+     * Forget the {@link MmStruct#stackMeets} in {@code [from, to]} whose pair is gone: no growsdown VMA starts
+     * there or no VMA ends there (an unmap, a merge across it, a change of the upper VMA's flags). Caller holds
+     * the strategy's write lock over {@code [from, to)}.
+     */
+    static void pruneStackMeets(MmStruct mm, long from, long to) {
+        for (Long at : mm.stackMeets.subSet(from, true, to, true)) {
+            Vma upper = mm.tree.find(at);
+            Vma lower = upper == null ? null : mm.tree.find(at - 1);
+            if (upper == null || upper.start() != at || !upper.has(VM_GROWSDOWN) || lower == null || lower.end() != at) {
+                mm.stackMeets.remove(at);
+            }
+        }
     }
 
     /** {@code exit_mmap}: unmap everything (drivers' close callbacks run). */

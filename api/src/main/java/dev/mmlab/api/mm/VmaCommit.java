@@ -92,6 +92,9 @@ final class VmaCommit {
         for (Vma v : edit.removed) {
             v.markDetached();
         }
+        if (!mm.stackMeets.isEmpty()) {
+            Mmap.pruneStackMeets(mm, edit.lockStart, edit.lockEnd);
+        }
         // A driver whose close needs the write lock keeps it: no downgrade then.
         if (downgradeForZap && !need.atLeast(LockNeed.COARSE_WRITE)) {
             guard.downgrade();

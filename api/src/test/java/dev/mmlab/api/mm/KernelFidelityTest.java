@@ -452,4 +452,27 @@ class KernelFidelityTest {
         assertThat(mm.fault(A + 8 * P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.SEGV);
         assertThat(mm.fault(stack - P, Access.WRITE)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
     }
+
+    /**
+     * Finding 11, {@code expand_downwards}: it only moves {@code vm_start} and never merges, so a stack grown down
+     * to meet the VMA below stays apart from it (in a forked child too); the pair is canonical until it goes.
+     */
+    @Test
+    void stackGrownDownToTheVmaBelowStaysApartFromIt() {
+        long stack = A + 455 * P;
+        mm.mmapAnon(stack, 3 * P, RW, MAP_FIXED | MAP_GROWSDOWN);
+        assertThat(mm.fault(A + 272 * P, Access.READ)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+        mm.munmap(A + 295 * P, 20 * P);
+        assertThat(mm.fault(A + 295 * P, Access.READ)).isEqualTo(dev.mmlab.api.FaultOutcome.MAPPED);
+        assertThat(mm.tree().overlapping(A + 272 * P, stack + 3 * P)).extracting(Vma::start, Vma::end)
+                .containsExactly(tuple(A + 272 * P, A + 295 * P), tuple(A + 295 * P, stack + 3 * P));
+        assertThat(VmaMerge.canMerge(at(A + 272 * P), at(A + 295 * P))).isTrue();
+        assertThat(mm.stackExpansionMeets()).containsExactly(A + 295 * P);
+        Mm child = mm.fork();
+        assertThat(InvariantChecker.check(java.util.List.of(mm, child), java.util.List.of())).isEmpty();
+        child.exit();
+        // Once the lower VMA goes the exception goes with it: a new mapping there must merge as usual.
+        mm.munmap(A + 272 * P, 23 * P);
+        assertThat(mm.stackExpansionMeets()).isEmpty();
+    }
 }
