@@ -44,7 +44,7 @@ final class Fork {
     /** {@code fork()}'s mm half; see {@link Mm#fork}. Caller holds no lock of {@code parent}. */
     static Mm fork(MmStruct parent) {
         return Locking.locked(parent, LockIntent.coarse(OpKind.FORK, LockIntent.Mode.WRITE, 0, TASK_SIZE), guard -> {
-            Mm child = Mm.create(parent.strategy, parent.strategyConfig, parent.config);
+            Mm child = Mm.forkOf(parent);
             MmStruct c = child.struct();
             c.startBrk = parent.startBrk;
             c.brk = parent.brk;

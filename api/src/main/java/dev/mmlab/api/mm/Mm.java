@@ -74,6 +74,11 @@ public final class Mm {
         return new Mm(new MmStruct(strategy, strategyConfig, config));
     }
 
+    /** The empty child of {@code parent}'s fork: same strategy and config, the parent's shmem inode counter. */
+    static Mm forkOf(MmStruct parent) {
+        return new Mm(new MmStruct(parent.strategy, parent.strategyConfig, parent.config, parent.nextShmemInode));
+    }
+
     MmStruct struct() {
         return mm;
     }

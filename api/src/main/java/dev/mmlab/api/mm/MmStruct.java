@@ -71,7 +71,12 @@ final class MmStruct {
     /** Pages pinned by get_user_pages, with their pin counts. */
     final Map<Page, AtomicInteger> pins = new ConcurrentHashMap<>();
     final Mutex brkMutex = new Mutex();
-    final AtomicLong nextShmemInode = new AtomicLong(1);
+    /**
+     * The next shmem inode number, shared by a fork family: Linux numbers shmem inodes system wide
+     * ({@code shmem_get_inode} takes {@code get_next_ino()}), so a child's new object never shows an inherited
+     * one's number. Independent address spaces count from 1 each, which keeps their numbering deterministic.
+     */
+    final AtomicLong nextShmemInode;
     /** Every file this address space has mapped (its page cache may hold pages after the unmap). */
     final Set<BackingFile> filesSeen = ConcurrentHashMap.newKeySet();
     /**
@@ -91,6 +96,12 @@ final class MmStruct {
     volatile long defFlags;
 
     MmStruct(LockingStrategy strategy, StrategyConfig strategyConfig, MmConfig config) {
+        this(strategy, strategyConfig, config, new AtomicLong(1));
+    }
+
+    /** A new, empty address space numbering shmem inodes from {@code nextShmemInode} (fork: the parent's). */
+    MmStruct(LockingStrategy strategy, StrategyConfig strategyConfig, MmConfig config, AtomicLong nextShmemInode) {
+        this.nextShmemInode = nextShmemInode;
         this.strategy = strategy;
         this.strategyConfig = strategyConfig;
         this.config = config;

@@ -98,4 +98,23 @@ class ForkTest {
             table.ptl().unlock();
         }
     }
+
+    /**
+     * Oracle finding 14, {@code shmem_get_inode} ({@code get_next_ino()}): shmem inode numbers are system wide, so
+     * a shared anonymous mapping made after the fork, in the child or the parent, never shows an inherited number.
+     */
+    @Test
+    void shmemMadeAfterForkNeverReusesAnInheritedInode() {
+        int rw = PROT_READ | PROT_WRITE;
+        long inherited = parent.mmap(0x20000000L, 2 * PAGE_SIZE, rw, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        Mm child = parent.fork();
+        long childOwn = child.mmap(0x10000000L, 2 * PAGE_SIZE, rw, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        long parentOwn = parent.mmap(0x30000000L, 2 * PAGE_SIZE, rw, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        long inode = parent.tree().find(inherited).file().inode();
+        assertThat(child.tree().find(inherited).file().inode()).isEqualTo(inode);
+        assertThat(List.of(inode, child.tree().find(childOwn).file().inode(), parent.tree().find(parentOwn).file().inode()))
+                .doesNotHaveDuplicates();
+        assertThat(InvariantChecker.check(List.of(parent, child), List.of())).isEmpty();
+        child.exit();
+    }
 }
