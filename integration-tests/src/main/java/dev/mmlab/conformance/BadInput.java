@@ -105,7 +105,12 @@ public final class BadInput {
                         e -> e.mm.mmap(g, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_FIXED, e.rwFile, o))),
                 badType.map(t -> errno("mmap type " + t, Errno.EINVAL,
                         e -> e.mm.mmap(g, PAGE_SIZE, PROT_READ, t | MAP_ANONYMOUS | MAP_FIXED, null, 0))),
-                unknownMapBit.map(b -> errno("mmap MAP_SHARED_VALIDATE unknown flag " + hex(b), Errno.EOPNOTSUPP,
+                // do_mmap: MAP_SHARED_VALIDATE checks the flags of a file mapping against LEGACY_MAP_MASK
+                // (EOPNOTSUPP); its switch for anonymous memory has no MAP_SHARED_VALIDATE case (EINVAL).
+                unknownMapBit.map(b -> errno("mmap file MAP_SHARED_VALIDATE unknown flag " + hex(b), Errno.EOPNOTSUPP,
+                        e -> e.mm.mmap(g, PAGE_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED | b, e.rwFile, 0))),
+                Arbitraries.of(0, MAP_POPULATE, MAP_LOCKED, 0x400).map(b -> errno("mmap anonymous MAP_SHARED_VALIDATE "
+                        + hex(b), Errno.EINVAL,
                         e -> e.mm.mmap(g, PAGE_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED | b, null, 0))),
                 pages.map(n -> errno("mmap MAP_FIXED past TASK_SIZE by " + n + " pages", Errno.ENOMEM,
                         e -> e.mm.mmap(TASK_SIZE - PAGE_SIZE, (1 + n) * PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0))),

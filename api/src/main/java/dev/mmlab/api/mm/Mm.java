@@ -192,7 +192,8 @@ public final class Mm {
      * @throws ErrnoException EINVAL (zero or unaligned arguments, bad flags), EBADF (no file), EACCES (the file's
      *         mode forbids the mapping), ENOMEM (no room, or out of range), EEXIST ({@code MAP_FIXED_NOREPLACE}
      *         over a mapping), EPERM (fixed below mmap_min_addr), EOVERFLOW (offset overflow), EOPNOTSUPP
-     *         (unknown flag with {@code MAP_SHARED_VALIDATE}), EINTR; in every case nothing changed
+     *         (a flag outside {@code LEGACY_MAP_MASK} with {@code MAP_SHARED_VALIDATE} of a file or driver; of anonymous
+     *         memory {@code MAP_SHARED_VALIDATE} is EINVAL), EINTR; in every case nothing changed
      */
     public long mmap(long addr, long len, int prot, int flags, OpenFile file, long offset) {
         return mm.counted(OpKind.MMAP, () -> Mmap.mmap(mm, addr, len, prot, flags, file, offset, null));

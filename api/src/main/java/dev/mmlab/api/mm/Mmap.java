@@ -183,8 +183,9 @@ final class Mmap {
     }
 
     /**
-     * {@code do_mmap}'s checks of the mapping type and the file's mode (the switch on {@code flags & MAP_TYPE}),
-     * in its order: the error, or null when the mapping may be made. {@code file} is null unless this maps a file
+     * {@code do_mmap}'s checks of the mapping type and the file's mode (the switch on {@code flags & MAP_TYPE},
+     * one for a file, where MAP_SHARED_VALIDATE refuses a flag outside {@code LEGACY_MAP_MASK} with EOPNOTSUPP,
+     * one for anonymous memory, which knows no MAP_SHARED_VALIDATE), in its order: the error, or null when the mapping may be made. {@code file} is null unless this maps a file
      * (not anonymous memory, not a driver). No side effect.
      */
     private static ErrnoException refusal(int type, int flags, int prot, boolean anonymous, OpenFile file) {
@@ -194,8 +195,9 @@ final class Mmap {
         if (type == MAP_SHARED_VALIDATE && !anonymous && (flags & ~LEGACY_MAP_MASK) != 0) {
             return ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with flags %#x this file does not support", flags & ~LEGACY_MAP_MASK);
         }
-        if (type == MAP_SHARED_VALIDATE && anonymous && (flags & ~MAP_KNOWN) != 0) {
-            return ErrnoException.of(Errno.EOPNOTSUPP, "MAP_SHARED_VALIDATE with unknown flags %#x", flags & ~MAP_KNOWN);
+        // The anonymous switch has MAP_SHARED and MAP_PRIVATE only: MAP_SHARED_VALIDATE is its default, EINVAL.
+        if (type == MAP_SHARED_VALIDATE && anonymous) {
+            return ErrnoException.of(Errno.EINVAL, "flags %#x: MAP_SHARED_VALIDATE is only for files; use MAP_SHARED for shared anonymous memory", flags);
         }
         boolean growsDown = (flags & MAP_GROWSDOWN) != 0;
         if (file != null) {

@@ -191,6 +191,27 @@ class KernelFidelityTest {
         assertThat(mm.mmap(A, P, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED, TestFiles.rw(f), 0)).isEqualTo(A);
     }
 
+    /**
+     * Finding 12, {@code do_mmap}: its switch on {@code flags & MAP_TYPE} for anonymous memory has MAP_SHARED and
+     * MAP_PRIVATE only, so MAP_SHARED_VALIDATE there is EINVAL whatever else is set (after EEXIST, which comes
+     * first); for a file it checks the flags against LEGACY_MAP_MASK: EOPNOTSUPP. As a C program saw on 6.18.44.
+     */
+    @Test
+    void sharedValidateIsEinvalForAnonymousMemoryAndChecksFlagsForAFile() {
+        int anonSv = MAP_SHARED_VALIDATE | MAP_ANONYMOUS;
+        fails(Errno.EINVAL, () -> mm.mmap(A, P, PROT_READ, anonSv | MAP_FIXED, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(0, P, PROT_READ, anonSv, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(A, P, PROT_READ, anonSv | MAP_FIXED | 0x400, null, 0));
+        fails(Errno.EINVAL, () -> mm.mmap(A, P, PROT_READ, anonSv | MAP_FIXED | MAP_GROWSDOWN, null, 0));
+        assertThat(mm.tree().all()).isEmpty();
+        mm.mmapAnon(A, P, PROT_READ, MAP_FIXED);
+        fails(Errno.EEXIST, () -> mm.mmap(A, P, PROT_READ, anonSv | MAP_FIXED_NOREPLACE, null, 0));
+        BackingFile f = TestFiles.file(mm, 2);
+        fails(Errno.EOPNOTSUPP, () -> mm.mmap(B, P, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED | 0x200, TestFiles.rw(f), 0));
+        fails(Errno.EOPNOTSUPP, () -> mm.mmap(B, P, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED | MAP_SYNC, TestFiles.rw(f), 0));
+        assertThat(mm.mmap(B, P, PROT_READ, MAP_SHARED | MAP_FIXED | 0x200, TestFiles.rw(f), 0)).isEqualTo(B);
+    }
+
     /** {@code __get_unmapped_area}: an out-of-range MAP_FIXED address is ENOMEM before its alignment is EINVAL. */
     @Test
     void fixedRangeIsCheckedBeforeAlignment() {
