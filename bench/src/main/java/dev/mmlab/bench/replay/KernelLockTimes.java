@@ -23,8 +23,10 @@ import org.HdrHistogram.Histogram;
  *       {@code mmap_lock_released}. {@code mmap_write_downgrade()}'s read grant while the write lock is held is not
  *       a new hold: the write hold runs on to the (read) release, as {@link KernelLockUse} counts it once. A grant
  *       whose release is not among the attached events has no hold.</li>
- *   <li><b>Wait</b>: {@code mmap_lock_start_locking} to the same thread's next {@code acquire_returned}, failed
- *       ones included (a killed wait still waited). A trylock prints no start, so it has no wait.</li>
+ *   <li><b>Wait</b>: {@code mmap_lock_start_locking} to the same thread's next {@code acquire_returned}, when that
+ *       one succeeded. A failed attempt is not a wait: 6.18 traces {@code mmap_read_trylock()} with a start too,
+ *       and in the recorded traces the failures are such trylocks (0 or 1 µs, each followed by a real wait for the
+ *       same fault), which would otherwise double the read waits.</li>
  * </ul>
  *
  * <p>perf script prints microseconds, so every time here is a multiple of 1 µs and a sub-microsecond hold reads 0.
@@ -32,7 +34,7 @@ import org.HdrHistogram.Histogram;
 public final class KernelLockTimes {
     /** Above this a time is clamped before recording: a minute is not a plausible mmap_lock hold or wait. */
     private static final long MAX_TRACKED_NS = 60_000_000_000L;
-    /** Four digits keep every whole microsecond exact up to 131 ms (three would round 23 µs to 22.992). */
+    /** Four digits keep every whole microsecond exact up to 131 µs (three would round 23 µs down to 22.992). */
     private static final int SIGNIFICANT_DIGITS = 4;
 
     /**
@@ -47,7 +49,7 @@ public final class KernelLockTimes {
                 return new Summary(0, 0, 0, 0, 0);
             }
             // HdrHistogram answers a bucket's highest value. Its lowest is the recorded value itself for every whole
-            // microsecond (perf's resolution) up to 131 ms, and at most 0.01% below it above that.
+            // microsecond (perf's resolution) up to 131 µs, and at most 0.01% below it above that.
             return new Summary(h.getTotalCount(), h.lowestEquivalentValue(h.getValueAtPercentile(50)),
                     h.lowestEquivalentValue(h.getValueAtPercentile(99)), maxNs, totalNs);
         }
@@ -99,10 +101,10 @@ public final class KernelLockTimes {
                     case START -> start = e;
                     case ACQUIRED -> {
                         boolean waited = start != null;
-                        if (waited) {
+                        if (waited && e.success()) {
                             (start.write() ? writeWait : readWait).add(e.timeNs() - start.timeNs());
-                            start = null;
                         }
+                        start = null;
                         // A downgrade's read grant comes straight after the write grant, with no start_locking.
                         // Any other grant while one is open means that one's release was not attached (exec's
                         // mappings, right after a fault, are): it is dropped rather than stretched to this release.
