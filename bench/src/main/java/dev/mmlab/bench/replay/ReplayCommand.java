@@ -191,8 +191,11 @@ public final class ReplayCommand implements Callable<Integer> {
                 : ", virtual clock (profile " + costs.name() + ", seed " + options.seed() + ")");
         out.print(ReplayReport.table(results));
         out.print(ReplayReport.lockUse(results));
-        KernelLockUse kernel = KernelLockUse.of(ReplayScript.of(parsed, p));
+        ReplayScript script = ReplayScript.of(parsed, p);
+        KernelLockUse kernel = KernelLockUse.of(script);
+        KernelLockTimes kernelTimes = KernelLockTimes.of(script);
         out.print(ReplayReport.kernelLockUse(results, kernel));
+        out.print(ReplayReport.kernelLockTimes(results, kernelTimes));
         for (ReplayResult r : results) {
             String prefix = ReplayReport.forkPrefix(r);
             if (!prefix.isEmpty()) {
@@ -215,7 +218,7 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         if (json != null) {
-            ReplayReport.writeJson(results, kernel, json);
+            ReplayReport.writeJson(results, kernel, kernelTimes, json);
         }
         out.flush();
         for (SimulationFailedException e : failed) {

@@ -51,6 +51,49 @@ public final class ReplayReport {
     }
 
     /**
+     * The kernel's mmap_lock hold and wait times ({@link KernelLockTimes}) for read and write, then each strategy's
+     * lock waits in the replay; empty when the trace has no mmap_lock events. The two sets of waits are comparable
+     * only under {@code --timing original} at {@code --speed 1} on the wall clock, where the replay's threads keep
+     * the traced gaps: serial never waits and asap crowds the operations together.
+     */
+    public static String kernelLockTimes(List<ReplayResult> results, KernelLockTimes kernel) {
+        if (!kernel.recorded()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("kernel vs model: mmap_lock hold and wait times in the trace (µs, as perf "
+                + "prints them)\n");
+        String format = "%-6s %10s %9s %9s %9s %10s %9s %9s %9s %12s%n";
+        sb.append(String.format(Locale.ROOT, format, "lock", "holds", "p50", "p99", "max", "waits", "p50", "p99",
+                "max", "waited ms"));
+        appendSide(sb, format, "read", kernel.read());
+        appendSide(sb, format, "write", kernel.write());
+        if (!results.isEmpty()) {
+            ReplayResult first = results.get(0);
+            boolean comparable = first.timing() == ReplayTiming.ORIGINAL && first.speed() == 1 && !first.virtual();
+            sb.append(comparable ? "the model's waits, in real time (timing original, speed 1):\n"
+                    : "the model's waits (comparable with the kernel's only under --timing original --speed 1 on the "
+                            + "wall clock; this run is " + first.timing().label() + "):\n");
+            for (ReplayResult r : results) {
+                sb.append(String.format(Locale.ROOT, "  %-26s %10d waits %12.3f waited ms%n", r.strategy(),
+                        r.waits().count(), r.waits().waitNanos() / 1e6));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void appendSide(StringBuilder sb, String format, String lock, KernelLockTimes.Side side) {
+        KernelLockTimes.Summary hold = side.hold();
+        KernelLockTimes.Summary wait = side.waiting();
+        sb.append(String.format(Locale.ROOT, format, lock, hold.count(), micros(hold.p50Ns()), micros(hold.p99Ns()),
+                micros(hold.maxNs()), wait.count(), micros(wait.p50Ns()), micros(wait.p99Ns()), micros(wait.maxNs()),
+                String.format(Locale.ROOT, "%.3f", wait.totalNs() / 1e6)));
+    }
+
+    private static String micros(long ns) {
+        return String.format(Locale.ROOT, "%.0f", ns / 1e3);
+    }
+
+    /**
      * One line saying how a forked process's first address space was built ({@link ReplayResult.ForkPrefix}), or
      * an empty string when it started empty.
      */
@@ -177,13 +220,29 @@ public final class ReplayReport {
         return doc;
     }
 
+    /**
+     * {@link #json(List, KernelLockUse)} and, when the trace has mmap_lock events, a top-level
+     * {@code kernelLockTimes}: {@code {read: {hold: {p50Ns, p99Ns, maxNs, count, totalNs}, wait: {...}}, write:
+     * {...}}} ({@link KernelLockTimes}). Set the waits beside each result's {@code waits} only for a run with timing
+     * {@code original} at speed 1 on the wall clock.
+     */
+    public static Map<String, Object> json(List<ReplayResult> results, KernelLockUse kernel, KernelLockTimes times) {
+        Map<String, Object> doc = json(results, kernel);
+        if (times.recorded()) {
+            doc.put("kernelLockTimes", times.json());
+        }
+        return doc;
+    }
+
     /** Writes {@link #json} to {@code file}, pretty-printed. */
     public static void writeJson(List<ReplayResult> results, Path file) throws IOException {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json(results));
     }
 
-    /** Writes {@link #json(List, KernelLockUse)} to {@code file}, pretty-printed. */
-    public static void writeJson(List<ReplayResult> results, KernelLockUse kernel, Path file) throws IOException {
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json(results, kernel));
+    /** Writes {@link #json(List, KernelLockUse, KernelLockTimes)} to {@code file}, pretty-printed. */
+    public static void writeJson(List<ReplayResult> results, KernelLockUse kernel, KernelLockTimes times, Path file)
+            throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(),
+                json(results, kernel, times));
     }
 }
