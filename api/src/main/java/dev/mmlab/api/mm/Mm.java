@@ -211,6 +211,18 @@ public final class Mm {
     }
 
     /**
+     * A mapping exec makes inside {@code execve} (binfmt_elf's {@code elf_map} of the program and its loader,
+     * {@code setup_arg_pages}'s stack, the vdso): {@link #mmap} of a file, anonymous memory or, with {@code ops},
+     * a driver, but counted as {@link OpKind#EXEC}, in the counters and in {@link #lockUse()}, since Linux makes it
+     * inside execve and not in an mmap syscall. Takes the strategy's write lock, as {@code mmap} does.
+     *
+     * @throws ErrnoException as {@link #mmap}
+     */
+    public long mmapAtExec(long addr, long len, int prot, int flags, OpenFile file, long offset, VmOps ops) {
+        return mm.counted(OpKind.EXEC, () -> Mmap.mmap(mm, OpKind.EXEC, addr, len, prot, flags, file, offset, ops));
+    }
+
+    /**
      * {@code munmap(2)}: unmap {@code [addr, addr + len)}; unmapping nothing succeeds. With a rwsem that
      * downgrades, the zap runs under the read lock.
      *

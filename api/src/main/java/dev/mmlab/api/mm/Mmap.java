@@ -49,6 +49,15 @@ final class Mmap {
      * __get_unmapped_area, so a call with two faults reports the errno Linux reports.
      */
     static long mmap(MmStruct mm, long addr, long len, int prot, int flags, OpenFile file, long offset, VmOps ops) {
+        return mmap(mm, OpKind.MMAP, addr, len, prot, flags, file, offset, ops);
+    }
+
+    /**
+     * {@link #mmap(MmStruct, long, long, int, int, OpenFile, long, VmOps)} whose lock use is counted as {@code kind}:
+     * {@link OpKind#EXEC} for the mappings exec makes, {@link OpKind#MMAP} otherwise.
+     */
+    static long mmap(MmStruct mm, OpKind kind, long addr, long len, int prot, int flags, OpenFile file, long offset,
+            VmOps ops) {
         if (!isPageAligned(offset)) {
             throw ErrnoException.of(Errno.EINVAL, "offset %#x is not page aligned", offset);
         }
@@ -87,7 +96,7 @@ final class Mmap {
             // do_mmap checks the mapping type and the file's mode only once the range is placed: a full address
             // space is ENOMEM and an occupied MAP_FIXED_NOREPLACE range EEXIST before any of these.
             if (noreplace) {
-                Locking.locked(mm, Locking.intentWithNeighbours(mm, OpKind.MMAP, addr, addr + length), guard -> {
+                Locking.locked(mm, Locking.intentWithNeighbours(mm, kind, addr, addr + length), guard -> {
                     requireFree(mm, addr, addr + length);
                     return null;
                 });
@@ -137,7 +146,7 @@ final class Mmap {
         long finalFlags = vmFlags;
         BackingFile finalBacking = backing;
         long[] placed = new long[2];
-        Locking.locked(mm, Locking.intentWithNeighbours(mm, OpKind.MMAP, peek, peek + length), guard -> {
+        Locking.locked(mm, Locking.intentWithNeighbours(mm, kind, peek, peek + length), guard -> {
             long at = peek;
             if (!fixed) {
                 if (guard.intent().isCoarse()) {
@@ -483,8 +492,8 @@ final class Mmap {
     static long setupStack(MmStruct mm, int argPages) {
         long stackTop = mm.config.stackTop();
         long size = 132 * 1024;
-        long start = mm.counted(OpKind.MMAP, () -> mmap(mm, stackTop - size, size, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, null, 0, null));
+        long start = mm.counted(OpKind.EXEC, () -> mmap(mm, OpKind.EXEC, stackTop - size, size,
+                PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, null, 0, null));
         mm.argEnd = stackTop;
         mm.argStart = stackTop - (long) argPages * PAGE_SIZE;
         for (long a = mm.argStart; a < mm.argEnd; a += PAGE_SIZE) {

@@ -752,21 +752,23 @@ public final class Replayer {
             }
         }
 
+        /** Counted as {@code exec}, not {@code mmap}, in lockUse: the kernel makes these inside execve. */
         private void mapAtExec(Mmap2Record r) {
             int prot = (r.isReadable() ? PROT_READ : 0) | (r.isWritable() ? PROT_WRITE : 0)
                     | (r.isExecutable() ? PROT_EXEC : 0);
             int flags = MAP_FIXED | (r.isShared() ? MAP_SHARED : MAP_PRIVATE);
             String path = r.path();
             if (path.equals("[stack]")) {
-                mm.mmap(r.start(), r.len(), prot, flags | MAP_ANONYMOUS | MAP_GROWSDOWN, null, 0);
+                mm.mmapAtExec(r.start(), r.len(), prot, flags | MAP_ANONYMOUS | MAP_GROWSDOWN, null, 0, null);
                 mm.setStartStack(r.end() - PAGE_SIZE);
             } else if (r.isAnonymous() || path.equals("[heap]") || r.ino() == 0 && r.maj() == 0 && r.min() == 0
                     && !path.startsWith("[")) {
-                mm.mmap(r.start(), r.len(), prot, flags | MAP_ANONYMOUS, null, 0);
+                mm.mmapAtExec(r.start(), r.len(), prot, flags | MAP_ANONYMOUS, null, 0, null);
             } else if (path.startsWith("[") && r.ino() == 0) {
-                mm.mmapDriver(r.start(), r.len(), prot, flags, specials.computeIfAbsent(path, SpecialMapping::new), 0);
+                mm.mmapAtExec(r.start(), r.len(), prot, flags, null, 0,
+                        specials.computeIfAbsent(path, SpecialMapping::new));
             } else {
-                mm.mmap(r.start(), r.len(), prot, flags, fileOf(r), r.pgoff());
+                mm.mmapAtExec(r.start(), r.len(), prot, flags, fileOf(r), r.pgoff(), null);
             }
         }
 
