@@ -19,6 +19,7 @@ import dev.mmlab.api.mem.OpenFile;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Mapping and unmapping ({@code mm/mmap.c}, with {@code do_vmi_munmap} from {@code mm/vma.c}): mmap and its
@@ -341,19 +342,26 @@ final class Mmap {
         VmaCommit.apply(mm, guard, VmaLayout.plan(overlapping, start, end, VmaLayout.UNMAP_ALL, mm.vmaStates), downgrade);
     }
 
-    /** {@code brk(2)}; see {@link Mm#brk}. Takes {@link MmStruct#brkMutex}, then the strategy's lock. */
+    /**
+     * {@code brk(2)}; see {@link Mm#brk}. Takes {@link MmStruct#brkMutex}, then the strategy's write lock exactly
+     * once on every path, as Linux's {@code SYSCALL_DEFINE1(brk)} (mm/mmap.c) does: it calls
+     * {@code mmap_write_lock_killable()} before it even reads {@code mm->brk}, so a {@code brk(0)} query and a
+     * refused request take the write lock too.
+     */
     static long brk(MmStruct mm, long requested) {
         mm.brkMutex.lock();
         try {
             long oldBrk = mm.brk;
+            long oldEnd = pageAlign(oldBrk);
             if (requested < mm.startBrk) {
-                return oldBrk;
+                return brkUnchanged(mm, oldEnd, () -> oldBrk);
             }
             long newEnd = pageAlign(requested);
-            long oldEnd = pageAlign(oldBrk);
             if (newEnd == oldEnd) {
-                mm.brk = requested;
-                return requested;
+                return brkUnchanged(mm, oldEnd, () -> {
+                    mm.brk = requested;
+                    return requested;
+                });
             }
             if (requested <= oldBrk) {
                 // brk(2) shrinking: refused (the old break returned) when no VMA lies in [newbrk, oldbrk),
@@ -369,11 +377,9 @@ final class Mmap {
                 return shrunk ? requested : oldBrk;
             }
             Vma next = mm.tree.findNext(oldEnd);
-            if (next != null && newEnd + PAGE_SIZE > startGap(next)) {
-                return oldBrk;
-            }
-            if (oldEnd < MMAP_MIN_ADDR || newEnd > TASK_SIZE || newEnd < oldEnd) {
-                return oldBrk;
+            if (next != null && newEnd + PAGE_SIZE > startGap(next)
+                    || oldEnd < MMAP_MIN_ADDR || newEnd > TASK_SIZE || newEnd < oldEnd) {
+                return brkUnchanged(mm, oldEnd, () -> oldBrk);
             }
             long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | mm.defFlags;
             boolean ok = Locking.locked(mm, Locking.intentWithNeighbours(mm, OpKind.BRK, oldEnd, newEnd), guard -> {
@@ -404,6 +410,17 @@ final class Mmap {
         } finally {
             mm.brkMutex.unlock();
         }
+    }
+
+    /**
+     * A brk that maps and unmaps nothing (a {@code brk(0)} query, a move inside the break's page, a refusal): runs
+     * {@code body} under the write lock of the page above the break, the range a growing brk would lock first.
+     * Caller holds {@link MmStruct#brkMutex} and no lock of this mm.
+     */
+    private static long brkUnchanged(MmStruct mm, long oldEnd, LongSupplier body) {
+        long start = Math.min(oldEnd, TASK_SIZE - PAGE_SIZE);
+        return Locking.locked(mm, LockIntent.of(OpKind.BRK, LockIntent.Mode.WRITE, start, start + PAGE_SIZE),
+                guard -> body.getAsLong());
     }
 
     /**

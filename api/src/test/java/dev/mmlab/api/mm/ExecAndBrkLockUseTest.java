@@ -9,8 +9,34 @@ import dev.mmlab.api.stats.LockUse.Use;
 import dev.mmlab.api.testing.CoarseTestStrategy;
 import org.junit.jupiter.api.Test;
 
-/** Lock use as Linux 6.18 takes the mmap_lock: the mappings exec makes count as {@code exec}, not {@code mmap}. */
+/**
+ * Lock use as Linux 6.18 takes the mmap_lock: {@code brk} takes the write lock on every path (mm/mmap.c,
+ * {@code SYSCALL_DEFINE1(brk)} calls {@code mmap_write_lock_killable()} first), and the mappings exec makes count
+ * as {@code exec}, not {@code mmap}.
+ */
 class ExecAndBrkLockUseTest {
+    private static final long START_BRK = 0x555555600000L;
+
+    @Test
+    void everyBrkTakesTheWriteLockOnceQueriesAndRefusalsToo() {
+        Mm mm = CoarseTestStrategy.newMm();
+        mm.setStartBrk(START_BRK);
+
+        assertThat(mm.brk(0)).isEqualTo(START_BRK); // the query glibc makes first: below start_brk
+        assertThat(mm.lockUse().get(OpKind.BRK, Use.WRITE)).isEqualTo(1);
+        assertThat(mm.brk(START_BRK + 3 * PAGE_SIZE)).isEqualTo(START_BRK + 3 * PAGE_SIZE); // grows
+        assertThat(mm.brk(START_BRK + 3 * PAGE_SIZE - 16)).isEqualTo(START_BRK + 3 * PAGE_SIZE - 16); // same page
+        assertThat(mm.brk(0)).isEqualTo(START_BRK + 3 * PAGE_SIZE - 16);
+        assertThat(mm.brk(TASK_SIZE + PAGE_SIZE)).isEqualTo(START_BRK + 3 * PAGE_SIZE - 16); // refused
+        assertThat(mm.brk(START_BRK + PAGE_SIZE)).isEqualTo(START_BRK + PAGE_SIZE); // shrinks
+
+        LockUse use = mm.lockUse();
+        assertThat(use.get(OpKind.BRK, Use.WRITE)).isEqualTo(6);
+        assertThat(use.get(OpKind.BRK, Use.READ)).isZero();
+        assertThat(use.get(OpKind.BRK, Use.NONE)).isZero();
+        assertThat(mm.procMaps()).contains("555555600000-555555601000 rw-p 00000000 00:00 0");
+    }
+
     @Test
     void execMappingsAndTheStackCountAsExecNotMmap() {
         Mm mm = CoarseTestStrategy.newMm();
