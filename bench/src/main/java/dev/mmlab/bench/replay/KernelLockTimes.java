@@ -15,7 +15,7 @@ import org.HdrHistogram.Histogram;
 
 /**
  * How long the kernel held and waited for the mmap_lock in a recorded trace, for read and for write, from the same
- * events {@link KernelLockUse} counts (those {@link ReplayScript} attached to a traced syscall or a fault; a fork
+ * events {@link KernelLockUse} counts (those {@link ReplayScript} attached to a traced syscall, a fault or an exec; a fork
  * prefix's are the parent's and left out).
  *
  * <ul>
@@ -82,6 +82,9 @@ public final class KernelLockTimes {
         // Steps are in lock order, not file order, and a hold may end in a later step of the thread: pair by line.
         Map<Integer, List<MmapLockEvent>> eventsByTid = new TreeMap<>();
         for (Image image : script.images()) {
+            for (MmapLockEvent e : image.execLockEvents()) {
+                eventsByTid.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);
+            }
             for (Step step : image.steps()) {
                 for (MmapLockEvent e : lockEvents(step)) {
                     eventsByTid.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);

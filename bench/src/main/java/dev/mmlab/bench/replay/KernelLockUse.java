@@ -15,8 +15,10 @@ import java.util.TreeMap;
 /**
  * How the kernel took the mmap_lock in a recorded trace, per operation kind: the successful
  * {@code mmap_lock_acquire_returned} events, each counted for read or write under the step {@link ReplayScript}
- * attached it to (a traced syscall, or a fault that fell back from the per-VMA lock). Kinds are named as the
- * strategies' {@code lockUse} names them, so the two can be set side by side.
+ * attached it to (a traced syscall, or a fault that fell back from the per-VMA lock), or under {@code exec} for
+ * the grants of an exec's setup ({@link ReplayScript.Image#execLockEvents()}: the mappings execve makes, which the
+ * model replays as {@code exec} too). Kinds are named as the strategies' {@code lockUse} names them, so the two
+ * can be set side by side.
  *
  * <p>Unlike {@code lockUse}, which counts operations by their strongest hold, this counts acquisitions: a syscall
  * that took the lock twice counts twice. Failed attempts (a trylock, a killed wait) are not counted, nor is the read
@@ -36,7 +38,9 @@ public final class KernelLockUse {
             Map.entry("mlock2", OpKind.MLOCK),
             Map.entry("mlockall", OpKind.MLOCK),
             Map.entry("munlock", OpKind.MUNLOCK),
-            Map.entry("munlockall", OpKind.MUNLOCK));
+            Map.entry("munlockall", OpKind.MUNLOCK),
+            Map.entry("execve", OpKind.EXEC),
+            Map.entry("execveat", OpKind.EXEC));
 
     private final boolean recorded;
     private final Map<String, Map<String, Long>> counts;
@@ -51,26 +55,30 @@ public final class KernelLockUse {
         boolean recorded = false;
         Map<String, Map<String, Long>> counts = new TreeMap<>();
         for (Image image : script.images()) {
+            recorded |= count(image.execLockEvents(), OpKind.EXEC.label(), counts);
             for (Step step : image.steps()) {
-                List<MmapLockEvent> events = lockEvents(step);
-                recorded |= !events.isEmpty();
-                boolean writeHeld = false;
-                for (MmapLockEvent e : events) {
-                    if (e.kind() == MmapLockEvent.Kind.RELEASED) {
-                        writeHeld = false;
-                    } else if (e.granted()) {
-                        // mmap_write_downgrade() traces a read grant while the write lock is held: not a new acquisition.
-                        if (!(writeHeld && !e.write())) {
-                            Map<String, Long> row = counts.computeIfAbsent(opKind(step), k -> newRow());
-                            row.merge(e.write() ? "write" : "read", 1L, Long::sum);
-                        }
-                        writeHeld = e.write();
-                    }
-                }
+                recorded |= count(lockEvents(step), opKind(step), counts);
             }
         }
         counts.replaceAll((op, row) -> Collections.unmodifiableMap(row));
         return new KernelLockUse(recorded, Collections.unmodifiableMap(counts));
+    }
+
+    /** Counts {@code events}' grants under {@code op}; returns whether there were any events. */
+    private static boolean count(List<MmapLockEvent> events, String op, Map<String, Map<String, Long>> counts) {
+        boolean writeHeld = false;
+        for (MmapLockEvent e : events) {
+            if (e.kind() == MmapLockEvent.Kind.RELEASED) {
+                writeHeld = false;
+            } else if (e.granted()) {
+                // mmap_write_downgrade() traces a read grant while the write lock is held: not a new acquisition.
+                if (!(writeHeld && !e.write())) {
+                    counts.computeIfAbsent(op, k -> newRow()).merge(e.write() ? "write" : "read", 1L, Long::sum);
+                }
+                writeHeld = e.write();
+            }
+        }
+        return !events.isEmpty();
     }
 
     /** Whether the trace had mmap_lock events for the replayed process (otherwise there is nothing to compare). */

@@ -59,6 +59,12 @@ import java.util.Set;
  *       thread keeps its own order (a step is never put before its thread's previous one), so only the
  *       interleaving of the threads changes. A trace without the events keeps file order exactly. Lines, not
  *       timestamps, decide: perf prints microseconds, but sorts by nanoseconds before printing.</li>
+ *   <li><b>Exec's lock events.</b> From a {@code PERF_RECORD_COMM exec} (or, without task records, the
+ *       {@code [stack]} MMAP2 that starts an image) until the thread's first user-mode event (a traced syscall
+ *       or a user page fault), the thread is still inside execve, which is not traced: its mmap_lock events are
+ *       the exec's ({@link Image#execLockEvents()}), not those of the kernel faults in between (binfmt_elf
+ *       clearing the bss, {@code copy_to_user} of the auxv), each of which owns only its own hold, up to its
+ *       first release.</li>
  * </ul>
  */
 public final class ReplayScript {
@@ -172,12 +178,15 @@ public final class ReplayScript {
      * @param steps this process's steps, in file order, or in lock order when the trace has the mmap_lock
      *     events (see the design notes)
      * @param tids the threads that run {@code steps}
+     * @param execLockEvents the mmap_lock events the kernel's exec printed while making this address space (see
+     *     the design notes), in file order; not replayed (the model's {@link ExecMapping}s take their own locks)
      */
-    public record Image(List<Step> prefix, List<Step> steps, Set<Integer> tids) {
+    public record Image(List<Step> prefix, List<Step> steps, Set<Integer> tids, List<MmapLockEvent> execLockEvents) {
         public Image {
             prefix = List.copyOf(prefix);
             steps = List.copyOf(steps);
             tids = Set.copyOf(tids);
+            execLockEvents = List.copyOf(execLockEvents);
             if (!prefix.isEmpty() && !(prefix.get(prefix.size() - 1) instanceof ForkStep f && f.follow())) {
                 throw new IllegalArgumentException("a fork prefix must end with the fork that creates the image");
             }
@@ -185,7 +194,12 @@ public final class ReplayScript {
 
         /** An image that starts with an empty address space. */
         public Image(List<Step> steps, Set<Integer> tids) {
-            this(List.of(), steps, tids);
+            this(List.of(), steps, tids, List.of());
+        }
+
+        /** An image without exec lock events. */
+        public Image(List<Step> prefix, List<Step> steps, Set<Integer> tids) {
+            this(prefix, steps, tids, List.of());
         }
 
         /** Whether this address space starts as a fork of its parent's (a non-empty {@link #prefix()}). */
@@ -232,6 +246,8 @@ public final class ReplayScript {
         Map<Integer, Integer> openSyscallByTid = new HashMap<>(); // tid -> index in steps
         Map<Integer, Integer> openFaultByTid = new HashMap<>(); // tid -> index in steps of its latest fault
         Map<Integer, LiveChild> children = new HashMap<>();
+        Set<Integer> execSetupTids = new HashSet<>(); // threads between an exec and their return to user mode
+        List<MmapLockEvent> execLocks = new ArrayList<>();
         // Whether images.get(0), once made, is the address space the process was born with (not one after exec).
         boolean firstImageIsBirth = true;
         for (TraceEvent e : trace.events()) {
@@ -242,17 +258,20 @@ public final class ReplayScript {
             if (e instanceof CommRecord c) {
                 if (c.exec()) {
                     if (!steps.isEmpty()) {
-                        images.add(new Image(inLockOrder(steps), tids));
+                        images.add(new Image(List.of(), inLockOrder(steps), tids, execLocks));
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
+                        execLocks = new ArrayList<>();
                         openSyscallByTid.clear();
                         openFaultByTid.clear();
                         children.clear();
                     } else if (images.isEmpty()) {
                         firstImageIsBirth = false;
                     }
+                    execSetupTids.add(c.tid());
                 }
             } else if (e instanceof Syscall s) {
+                execSetupTids.remove(s.tid());
                 openSyscallByTid.put(s.tid(), steps.size());
                 steps.add(new SyscallStep(s, List.of()));
                 tids.add(s.tid());
@@ -267,24 +286,30 @@ public final class ReplayScript {
                 }
                 if ("[stack]".equals(r.path())) {
                     if (!steps.isEmpty()) {
-                        images.add(new Image(inLockOrder(steps), tids));
+                        images.add(new Image(List.of(), inLockOrder(steps), tids, execLocks));
                         steps = new ArrayList<>();
                         tids = new LinkedHashSet<>();
+                        execLocks = new ArrayList<>();
                         openSyscallByTid.clear();
                         openFaultByTid.clear();
                         children.clear();
                     } else if (images.isEmpty()) {
                         firstImageIsBirth = false;
                     }
+                    execSetupTids.add(r.tid());
                 }
                 steps.add(new ExecMapping(r));
                 tids.add(r.tid());
             } else if (e instanceof PageFault f) {
+                if (f.user()) {
+                    execSetupTids.remove(f.tid());
+                }
                 openFaultByTid.put(f.tid(), steps.size());
                 steps.add(new FaultStep(f));
                 tids.add(f.tid());
             } else if (e instanceof MmapLockEvent lock) {
-                attachLockEvent(lock, steps, openSyscallByTid, openFaultByTid);
+                attachLockEvent(lock, steps, openSyscallByTid, openFaultByTid,
+                        execSetupTids.contains(lock.tid()) ? execLocks : null);
             }
             if (!(e instanceof PageFault) && !(e instanceof MmapLockEvent)) {
                 // Any other event of the thread means its fault handler has returned.
@@ -292,13 +317,13 @@ public final class ReplayScript {
             }
         }
         if (!steps.isEmpty() || images.isEmpty()) {
-            images.add(new Image(inLockOrder(steps), tids));
+            images.add(new Image(List.of(), inLockOrder(steps), tids, execLocks));
         }
         if (firstImageIsBirth && !images.get(0).steps().isEmpty()) {
             List<Step> prefix = forkPrefix(trace, pid, ancestors);
             if (!prefix.isEmpty()) {
                 Image birth = images.get(0);
-                images.set(0, new Image(prefix, birth.steps(), birth.tids()));
+                images.set(0, new Image(prefix, birth.steps(), birth.tids(), birth.execLockEvents()));
             }
         }
         return images;
@@ -307,10 +332,12 @@ public final class ReplayScript {
     /**
      * Gives {@code lock} to the step its thread was running: the traced syscall in flight (enter line before it,
      * exit line after), else the fault it took last with no other event of the thread in between. A lock event
-     * of neither (an untraced syscall such as execve or exit, or another process's mm) is not kept.
+     * of neither (an untraced syscall such as exit, or another process's mm) is not kept. {@code execLocks} is
+     * non-null while the thread is in its exec's setup: there a fault owns only its own hold (up to its first
+     * release), and every other event is the exec's and goes to {@code execLocks}.
      */
     private static void attachLockEvent(MmapLockEvent lock, List<Step> steps, Map<Integer, Integer> openSyscallByTid,
-            Map<Integer, Integer> openFaultByTid) {
+            Map<Integer, Integer> openFaultByTid, List<MmapLockEvent> execLocks) {
         Integer open = openSyscallByTid.get(lock.tid());
         if (open != null && steps.get(open) instanceof SyscallStep owner && lock.lineNo() < owner.event().exitLineNo()) {
             steps.set(open, new SyscallStep(owner.event(), owner.records(), append(owner.lockEvents(), lock)));
@@ -319,6 +346,11 @@ public final class ReplayScript {
         Integer fault = openFaultByTid.get(lock.tid());
         if (fault != null && steps.get(fault) instanceof FaultStep f) {
             steps.set(fault, new FaultStep(f.event(), append(f.lockEvents(), lock)));
+            if (execLocks != null && lock.kind() == MmapLockEvent.Kind.RELEASED) {
+                openFaultByTid.remove(lock.tid());
+            }
+        } else if (execLocks != null) {
+            execLocks.add(lock);
         }
     }
 

@@ -83,9 +83,8 @@ class ReplayKernelLockTimesTest {
     Map<String, Map<String, Long>> acquisitions = KernelLockUse.of(script).counts();
 
     Summary writeHold = times.write().hold();
-    // One hold per acquisition KernelLockUse counts, but for the exec's: ReplayScript attaches some of its grants to
-    // the fault before them and not their releases (after an MMAP2 record).
-    assertThat(writeHold.count()).isBetween(total(acquisitions, "write") - 10, total(acquisitions, "write"));
+    // One hold per acquisition KernelLockUse counts, the exec's too: its grants and releases are all the exec's.
+    assertThat(writeHold.count()).isEqualTo(total(acquisitions, "write"));
     assertThat(times.read().hold().count()).isEqualTo(total(acquisitions, "read"));
     assertThat(writeHold.maxNs()).isPositive().isLessThan(100_000 * US);
     assertThat(writeHold.p50Ns()).isLessThanOrEqualTo(writeHold.p99Ns()).isLessThanOrEqualTo(writeHold.maxNs());

@@ -85,4 +85,35 @@ class ReplayKernelLockUseTest {
     assertThat(counts.get("mmap").get("read")).isZero();
     assertThat(counts.get("fault").get("read")).isPositive().isLessThan(1000);
   }
+
+  @Test
+  void recordedTraceExecsGrantsCountAsExecNotAsTheFaultsBeforeThem() throws IOException {
+    Trace trace = parse("threads4-lockorder.perf.txt.gz");
+    Map<String, Map<String, Long>> counts = KernelLockUse.of(ReplayScript.of(trace, trace.defaultPid())).counts();
+
+    // Lines 4-66: execve's 13 write grants (12 mappings, vdso/vvar/vvar_vclock under one grant, and 3 grants
+    // that map nothing) between the COMM exec and the first user fault; its 3 kernel faults (elf_load twice,
+    // _copy_to_user) keep only their own read holds.
+    assertThat(counts.get("exec")).isEqualTo(Map.of("read", 0L, "write", 13L));
+    assertThat(counts.get("fault").get("write")).isZero();
+  }
+
+  @Test
+  void recordedTraceModelTakesTheWriteLockPerSyscallAsTheKernel() throws IOException {
+    Trace trace = parse("threads4-lockorder.perf.txt.gz");
+    int pid = trace.defaultPid();
+    Map<String, Map<String, Long>> kernel = KernelLockUse.of(ReplayScript.of(trace, pid)).counts();
+    ReplayResult pervma = Replayer.replay(trace, Strategies.discover().select("pervma"),
+        new ReplayOptions(pid, ReplayTiming.SERIAL, 1));
+    long execMappings = ReplayScript.of(trace, pid).images().stream().flatMap(i -> i.steps().stream())
+        .filter(s -> s instanceof ReplayScript.ExecMapping).count();
+
+    assertThat(execMappings).isEqualTo(12);
+    assertThat(pervma.lockUse().get("exec").get("write")).isEqualTo(execMappings);
+    for (String op : List.of("brk", "mmap", "mprotect", "munmap")) {
+      assertThat(pervma.lockUse().get(op).get("write")).as(op).isEqualTo(kernel.get(op).get("write"));
+    }
+    // brk: the two brk(0) queries take the write lock too, as SYSCALL_DEFINE1(brk) does.
+    assertThat(kernel.get("brk").get("write")).isEqualTo(3);
+  }
 }
