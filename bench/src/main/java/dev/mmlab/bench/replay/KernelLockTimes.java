@@ -1,9 +1,7 @@
 package dev.mmlab.bench.replay;
 
-import dev.mmlab.bench.replay.ReplayScript.FaultStep;
 import dev.mmlab.bench.replay.ReplayScript.Image;
 import dev.mmlab.bench.replay.ReplayScript.Step;
-import dev.mmlab.bench.replay.ReplayScript.SyscallStep;
 import dev.mmlab.bench.trace.MmapLockEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -86,7 +84,7 @@ public final class KernelLockTimes {
                 eventsByTid.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);
             }
             for (Step step : image.steps()) {
-                for (MmapLockEvent e : lockEvents(step)) {
+                for (MmapLockEvent e : step.lockEvents()) {
                     eventsByTid.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);
                 }
             }
@@ -155,16 +153,6 @@ public final class KernelLockTimes {
         m.put("hold", side.hold().json());
         m.put("wait", side.waiting().json());
         return m;
-    }
-
-    private static List<MmapLockEvent> lockEvents(Step step) {
-        if (step instanceof SyscallStep s) {
-            return s.lockEvents();
-        }
-        if (step instanceof FaultStep f) {
-            return f.lockEvents();
-        }
-        return List.of();
     }
 
     /** One histogram being filled, with the exact sum HdrHistogram does not keep. */

@@ -1,7 +1,6 @@
 package dev.mmlab.bench.replay;
 
 import dev.mmlab.api.OpKind;
-import dev.mmlab.bench.replay.ReplayScript.FaultStep;
 import dev.mmlab.bench.replay.ReplayScript.Image;
 import dev.mmlab.bench.replay.ReplayScript.Step;
 import dev.mmlab.bench.replay.ReplayScript.SyscallStep;
@@ -57,7 +56,7 @@ public final class KernelLockUse {
         for (Image image : script.images()) {
             recorded |= count(image.execLockEvents(), OpKind.EXEC.label(), counts);
             for (Step step : image.steps()) {
-                recorded |= count(lockEvents(step), opKind(step), counts);
+                recorded |= count(step.lockEvents(), opKind(step), counts);
             }
         }
         counts.replaceAll((op, row) -> Collections.unmodifiableMap(row));
@@ -89,16 +88,6 @@ public final class KernelLockUse {
     /** Operation kind ({@code mmap}, {@code fault}, ...) to {@code read} and {@code write} acquisitions, sorted. */
     public Map<String, Map<String, Long>> counts() {
         return counts;
-    }
-
-    private static List<MmapLockEvent> lockEvents(Step step) {
-        if (step instanceof SyscallStep s) {
-            return s.lockEvents();
-        }
-        if (step instanceof FaultStep f) {
-            return f.lockEvents();
-        }
-        return List.of();
     }
 
     private static String opKind(Step step) {

@@ -79,6 +79,11 @@ public final class ReplayScript {
         default int tid() {
             return event().tid();
         }
+
+        /** The kernel's mmap_lock events this step is credited with (syscalls and faults); empty for others. */
+        default List<MmapLockEvent> lockEvents() {
+            return List.of();
+        }
     }
 
     /**
