@@ -177,12 +177,9 @@ public final class VirtualScheduler implements Sched.Scheduler {
         SimThread first = ready.poll();
         first.phase = Phase.RUNNING;
         running = first;
-        Thread keepAwake = startKeepAwake();
+        startKeepAwake();
         first.giveBaton();
         watch(stallMillis);
-        if (keepAwake != null) {
-            keepAwake.interrupt();
-        }
         if (failure != null) {
             throw failure;
         }
@@ -193,21 +190,20 @@ public final class VirtualScheduler implements Sched.Scheduler {
      * gives way to any thread that wants the CPU, but the CPU never sleeps. Each hand-over of the baton wakes a
      * parked thread, and waking a thread on an idle CPU costs that CPU's wake-up (an interrupt, and on a
      * virtual machine a halted vCPU: 25 us here, against about 2 us on a busy one), which doubled the
-     * simulation's wall time on the 2-core machine. Only with two CPUs or more; off with
-     * {@code -Dmmlab.keepAwake=false}.
+     * simulation's wall time on the 2-core machine. It ends when the run does ({@code finished}, set on success
+     * and on every failure). Only with two CPUs or more; off with {@code -Dmmlab.keepAwake=false}.
      */
-    private Thread startKeepAwake() {
+    private void startKeepAwake() {
         if (!KEEP_AWAKE || Runtime.getRuntime().availableProcessors() < 2) {
-            return null;
+            return;
         }
         Thread t = new Thread(() -> {
-            while (!finished && !Thread.currentThread().isInterrupted()) {
+            while (!finished) {
                 Thread.yield();
             }
         }, "mmlab-keep-awake");
         t.setDaemon(true);
         t.start();
-        return t;
     }
 
     /** The largest clock any thread reached: how long the run took in virtual time. */
